@@ -1,6 +1,8 @@
 // The contract between the bridge and a channel's eth-dev endpoint (kmod, rpmsg-char or sim).
 // Messages move in batches held in a fixed slot arena: message i sits at buffer[i * slotSize]
 // with length lengths[i]. Arenas are allocated once per channel and reused on every wakeup.
+// A length of 0 marks a message the transport has already dropped (and reported through onDrop):
+// consumers skip it, so a transport can reject single messages without copying the rest.
 import type { ChannelPlan } from '../channels/types.js';
 
 export interface MessageBatch {

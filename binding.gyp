@@ -1,0 +1,25 @@
+# Native I/O binding: TAP devices and message-fd I/O for the bridge (see native/README.md).
+# Built by `npm install` / `npm ci` / `npm rebuild` through node-gyp (package.json has no install script,
+# so npm runs `node-gyp rebuild` because this file exists).
+{
+  "targets": [
+    {
+      "target_name": "rpmsg_eth_native",
+      "sources": [
+        "native/addon.cc",
+        "native/errno_error.cc",
+        "native/netns_guard.cc",
+        "native/tap.cc",
+        "native/seqpacket.cc",
+        "native/poll_handle.cc",
+        "native/fd_watch.cc",
+        "native/message_fd.cc"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+    }
+  ]
+}

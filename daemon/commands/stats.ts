@@ -1,0 +1,33 @@
+// `rpmsg-eth stats`: per-channel counters from the running daemon.
+import { Command } from 'commander';
+import type { ChannelCounters } from '../../src/bridge/counters.js';
+import { controlRequest } from '../../src/control/client.js';
+import { controlSocketPath } from '../../src/control/protocol.js';
+
+export interface StatsReply {
+  channels: Array<ChannelCounters & { channel: number; ifname: string; name: string }>;
+}
+
+export function formatStats(stats: StatsReply): string {
+  const head = ['IFACE', 'CH', 'LINK', 'TX PKTS', 'TX BYTES', 'RX PKTS', 'RX BYTES', 'DROPS'];
+  const rows = stats.channels.map((c) => {
+    const drops = Object.entries(c.drops)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k}=${n}`)
+      .join(' ');
+    return [c.ifname, String(c.channel), c.link, String(c.tx.packets), String(c.tx.bytes), String(c.rx.packets), String(c.rx.bytes), drops || '-'];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  return [head, ...rows].map((r) => r.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+}
+
+export function statsCommand(): Command {
+  return new Command('stats')
+    .description('Print per-channel packet, byte and drop counters of the running daemon')
+    .option('--json', 'machine-readable output')
+    .option('--control-socket <path>', 'control socket of the daemon')
+    .action(async (o: { json?: boolean; controlSocket?: string }) => {
+      const stats = (await controlRequest(controlSocketPath(o.controlSocket), { cmd: 'stats' })) as StatsReply;
+      process.stdout.write(o.json ? `${JSON.stringify(stats)}\n` : `${formatStats(stats)}\n`);
+    });
+}

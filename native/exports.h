@@ -1,0 +1,17 @@
+// Each part of the binding adds its functions and classes to the module's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace rpmsg_eth {
+
+void InitTap(Napi::Env env, Napi::Object exports);
+void InitSeqpacket(Napi::Env env, Napi::Object exports);
+void InitFdWatch(Napi::Env env, Napi::Object exports);
+void InitMessageFd(Napi::Env env, Napi::Object exports);
+
+// Argument helpers shared by the parts: they throw a TypeError naming `what` on bad input.
+int FdArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+
+}  // namespace rpmsg_eth

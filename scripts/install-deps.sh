@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the benchmark use (as root). Only what is missing is
+# installed; `apt-get update` runs only when something is.
+#   scripts/install-deps.sh          packages for npm test and npm run bench
+#   scripts/install-deps.sh kernel   plus what the kernel module's build, lint and QEMU tests need
+set -euo pipefail
+
+packages=(build-essential python3 iproute2 iputils-ping tcpdump device-tree-compiler iperf3 procps)
+if [[ "${1:-}" == kernel ]]; then
+  packages+=(sparse kmod cpio xz-utils linux-image-amd64 linux-headers-amd64 linux-source-6.1
+    qemu-system-x86 busybox-static)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing ${missing[*]}; run this script as root" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,35 @@
+// Sends one request to the running daemon's control socket.
+import { createConnection } from 'node:net';
+import { UserError } from '../util/errors.js';
+import type { ControlRequest, ControlResponse } from './protocol.js';
+
+export function controlRequest(path: string, req: ControlRequest, timeoutMs = 5000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    const fail = (msg: string) => {
+      sock.destroy();
+      reject(new UserError(msg, 1));
+    };
+    sock.setTimeout(timeoutMs, () => fail(`no answer from the daemon on ${path} within ${timeoutMs} ms`));
+    sock.setEncoding('utf8');
+    sock.once('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+    sock.on('data', (chunk: string) => (buf += chunk));
+    sock.once('end', () => {
+      try {
+        const res = JSON.parse(buf) as ControlResponse;
+        if (res.ok) resolve(res.result);
+        else reject(new UserError(`the daemon refused "${req.cmd}": ${res.error}`, 1));
+      } catch {
+        reject(new UserError(`garbled answer from the daemon on ${path}`, 1));
+      }
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+        fail(`no rpmsg-eth daemon is running (nothing listens on ${path}); start one with "rpmsg-eth up"`);
+      } else if (err.code === 'EACCES') {
+        fail(`permission denied on ${path}: the control socket is for root only`);
+      } else fail(`cannot reach the daemon on ${path}: ${err.message}`);
+    });
+  });
+}

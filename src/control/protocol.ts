@@ -1,0 +1,15 @@
+// The control socket: one JSON request per line, one JSON response per line. Only root can connect
+// (the socket is mode 0600 in a 0700 directory).
+
+export const DEFAULT_CONTROL_SOCKET = '/run/rpmsg-eth/control.sock';
+
+export function controlSocketPath(explicit?: string): string {
+  return explicit ?? process.env.RPMSG_ETH_CONTROL ?? DEFAULT_CONTROL_SOCKET;
+}
+
+export type ControlRequest =
+  | { cmd: 'stats' }
+  | { cmd: 'status' }
+  | { cmd: 'peer-restart'; channel: number; downMs?: number };
+
+export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };

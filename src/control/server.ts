@@ -1,0 +1,88 @@
+// Serves the control socket for the running daemon.
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { dirname } from 'node:path';
+import { UserError } from '../util/errors.js';
+import type { ControlRequest, ControlResponse } from './protocol.js';
+
+export type ControlHandler = (req: ControlRequest) => Promise<unknown> | unknown;
+
+const MAX_REQUEST = 64 * 1024;
+
+/** True when a live daemon answers on `path`; false for a missing or stale socket. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection(path);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export class ControlServer {
+  private server: Server | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly handler: ControlHandler,
+  ) {}
+
+  async start(): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    if (await socketInUse(this.path)) {
+      throw new UserError(`another rpmsg-eth daemon is running (control socket ${this.path} answers)`, 1);
+    }
+    try {
+      unlinkSync(this.path); // stale socket of a daemon that did not exit cleanly
+    } catch {
+      /* not there */
+    }
+    const server = createServer((sock) => {
+      let buf = '';
+      sock.setEncoding('utf8');
+      sock.on('error', () => sock.destroy());
+      sock.on('data', (chunk: string) => {
+        buf += chunk;
+        if (buf.length > MAX_REQUEST) return void sock.destroy();
+        const nl = buf.indexOf('\n');
+        if (nl < 0) return;
+        const line = buf.slice(0, nl);
+        buf = '';
+        void this.answer(line).then((res) => sock.end(`${JSON.stringify(res)}\n`));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const old = process.umask(0o177);
+      server.listen(this.path, () => {
+        process.umask(old);
+        resolve();
+      });
+    });
+    chmodSync(this.path, 0o600);
+    this.server = server;
+  }
+
+  private async answer(line: string): Promise<ControlResponse> {
+    try {
+      const req = JSON.parse(line) as ControlRequest;
+      return { ok: true, result: await this.handler(req) };
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* already gone */
+    }
+  }
+}

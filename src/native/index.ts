@@ -1,0 +1,5 @@
+// The native I/O binding: TAP devices, SOCK_SEQPACKET sockets and batched message I/O.
+export { tapCreate, linkSet, tapSetCarrier, type LinkSettings } from './tap.js';
+export { seqpacketPair, seqpacketListen, seqpacketAccept, seqpacketConnect, closeFd } from './seqpacket.js';
+export { FdWatch } from './fd-watch.js';
+export { MessageFd, type MessageFdOptions, type ReceiveArena } from './message-fd.js';

@@ -1,0 +1,90 @@
+// Runs the real daemon (the built CLI, started directly — not through npm, which would not forward
+// SIGTERM) and follows its structured log.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const cliPath = join(repoRoot, 'dist/daemon/cli.js');
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export class DaemonProcess {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  readonly controlSocket: string;
+  private waiters: Array<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  readonly exited: Promise<number | string>;
+  private stderrTail = '';
+
+  constructor(args: string[]) {
+    this.controlSocket = join(mkdtempSync(join(tmpdir(), 'rpmsg-eth-test-')), 'control.sock');
+    this.child = spawn(process.execPath, [cliPath, 'up', ...args, '--control-socket', this.controlSocket], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RPMSG_ETH_LOG: 'debug' },
+    });
+    let buf = '';
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      this.stderrTail = (this.stderrTail + chunk).slice(-4000);
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const text = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let line: LogLine;
+        try {
+          line = JSON.parse(text) as LogLine;
+        } catch {
+          line = { level: 50, msg: text };
+        }
+        this.lines.push(line);
+        this.waiters = this.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
+      }
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, sig) => resolve(sig ?? code ?? -1)));
+  }
+
+  /** Resolves with the first log line (past or future) matching; rejects on exit or timeout. */
+  waitFor(test: (l: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
+    const seen = this.lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for a log line; stderr tail:\n${this.stderrTail}`)), timeoutMs);
+      void this.exited.then((how) => {
+        clearTimeout(timer);
+        reject(new Error(`daemon exited (${how}) while waiting; stderr tail:\n${this.stderrTail}`));
+      });
+      this.waiters.push({
+        test,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+    });
+  }
+
+  ready(timeoutMs = 120_000): Promise<LogLine> {
+    return this.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('ready:'), timeoutMs);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  get stderr(): string {
+    return this.stderrTail;
+  }
+}
+
+/** Runs a CLI subcommand against this daemon's control socket. */
+export function cliArgs(daemon: DaemonProcess, args: string[]): string[] {
+  return [cliPath, ...args, '--control-socket', daemon.controlSocket];
+}

@@ -1,0 +1,66 @@
+// Network namespaces owned by a test: created with IPv6 off (no autoconfiguration chatter that would
+// disturb exact packet counts) and always deleted afterwards.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    if (opts.allowFail) return (err as { stdout?: string }).stdout ?? '';
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')}: ${e.stderr?.trim() || e.message}`);
+  }
+}
+
+export function nsExec(ns: string, cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
+  return sh('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+}
+
+export function netnsExists(name: string): boolean {
+  return existsSync(`/run/netns/${name}`);
+}
+
+export function createTestNetns(name: string, opts: { ipv6?: boolean } = {}): void {
+  if (netnsExists(name)) sh('ip', ['netns', 'delete', name]);
+  sh('ip', ['netns', 'add', name]);
+  sh('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  if (!opts.ipv6) {
+    nsExec(name, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+    nsExec(name, 'sysctl', ['-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+  }
+}
+
+export function deleteTestNetns(name: string): void {
+  if (netnsExists(name)) sh('ip', ['netns', 'delete', name], { allowFail: true });
+}
+
+export interface LinkInfo {
+  ifname: string;
+  mtu: number;
+  flags: string[];
+  address: string;
+}
+
+export function links(ns: string): LinkInfo[] {
+  return JSON.parse(sh('ip', ['-n', ns, '-j', 'link', 'show'])) as LinkInfo[];
+}
+
+export function linkStats(ns: string, ifname: string): { rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number } } {
+  const [info] = JSON.parse(sh('ip', ['-n', ns, '-j', '-s', 'link', 'show', 'dev', ifname])) as Array<{
+    stats64: { rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number } };
+  }>;
+  if (!info) throw new Error(`no link ${ifname} in ${ns}`);
+  return info.stats64;
+}
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new Error('these tests need root (network namespaces, TAP devices)');
+  for (const tool of ['ip', 'ping', 'tcpdump']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`these tests need "${tool}"; .ci/run installs it (apt-get install iproute2 iputils-ping tcpdump)`);
+    }
+  }
+}

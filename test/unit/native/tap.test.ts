@@ -1,0 +1,246 @@
+// TAP devices through the native binding, inside a network namespace this file creates and removes:
+// creation, link settings, carrier, and the batched read/write path with the kernel on the other side.
+import { execFile, execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MessageFd, closeFd, linkSet, tapCreate, tapSetCarrier } from '../../../src/native/index.js';
+
+const NS = `rpmsg-eth-nt-${process.pid}`;
+const isRoot = process.getuid?.() === 0;
+const run = promisify(execFile);
+
+interface IpLink {
+  ifname: string;
+  mtu: number;
+  address: string;
+  flags: string[];
+}
+
+function ipLink(name: string, netns?: string): IpLink | undefined {
+  const args = [...(netns ? ['-n', netns] : []), '-j', 'link', 'show', 'dev', name];
+  try {
+    return (JSON.parse(execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString()) as IpLink[])[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function inNs(...args: string[]): void {
+  execFileSync('ip', ['netns', 'exec', NS, ...args], { stdio: 'ignore' });
+}
+
+// fds a test opened and still owns; a MessageFd takes its fd over (see track()).
+const ownedFds = new Set<number>();
+const messageFds: MessageFd[] = [];
+afterEach(() => {
+  for (const m of messageFds.splice(0)) m.close();
+  for (const fd of ownedFds) closeFd(fd);
+  ownedFds.clear();
+});
+
+function track(fd: number, options: ConstructorParameters<typeof MessageFd>[1]): MessageFd {
+  const m = new MessageFd(fd, options);
+  ownedFds.delete(fd);
+  messageFds.push(m);
+  return m;
+}
+
+describe.skipIf(!isRoot)('TAP devices (root, in a private netns)', () => {
+  beforeAll(() => {
+    execFileSync('ip', ['netns', 'add', NS]);
+    // No IPv6 chatter (router solicitations, DAD): the TAP then carries only what a test sends.
+    inNs('sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1');
+    inNs('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1');
+  });
+  afterAll(() => {
+    execFileSync('ip', ['netns', 'del', NS]);
+  });
+
+  function tap(name: string): number {
+    const fd = tapCreate(name, NS);
+    ownedFds.add(fd);
+    return fd;
+  }
+
+  it('creates the TAP in the namespace, not in the caller, and leaves the thread where it was', () => {
+    const before = readlinkSync('/proc/thread-self/ns/net');
+    tap('rpmt0');
+    expect(readlinkSync('/proc/thread-self/ns/net')).toBe(before);
+    expect(ipLink('rpmt0', NS)?.ifname).toBe('rpmt0');
+    expect(ipLink('rpmt0')).toBeUndefined();
+  });
+
+  it('removes the TAP when its fd closes', () => {
+    const fd = tapCreate('rpmt1', NS);
+    expect(ipLink('rpmt1', NS)).toBeDefined();
+    closeFd(fd);
+    expect(ipLink('rpmt1', NS)).toBeUndefined();
+  });
+
+  it('applies MTU, MAC and up/down', () => {
+    tap('rpmt0');
+    linkSet('rpmt0', { netns: NS, mtu: 482, mac: '02:52:50:00:00:07', up: true });
+    let link = ipLink('rpmt0', NS)!;
+    expect(link.mtu).toBe(482);
+    expect(link.address).toBe('02:52:50:00:00:07');
+    expect(link.flags).toContain('UP');
+    linkSet('rpmt0', { netns: NS, mtu: 8162 });
+    expect(ipLink('rpmt0', NS)!.mtu).toBe(8162);
+    linkSet('rpmt0', { netns: NS, up: false });
+    link = ipLink('rpmt0', NS)!;
+    expect(link.flags).not.toContain('UP');
+    expect(link.mtu).toBe(8162);
+  });
+
+  it('toggles carrier (NO-CARRIER)', () => {
+    const fd = tap('rpmt0');
+    linkSet('rpmt0', { netns: NS, up: true });
+    tapSetCarrier(fd, false);
+    expect(ipLink('rpmt0', NS)!.flags).toContain('NO-CARRIER');
+    tapSetCarrier(fd, true);
+    expect(ipLink('rpmt0', NS)!.flags).not.toContain('NO-CARRIER');
+  });
+
+  it('gives clear errors naming the interface', () => {
+    tap('rpmt0');
+    expect(() => tapCreate('rpmt0', NS)).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    expect(() => tapCreate('rpmt0', NS)).toThrow(/creating TAP rpmt0 in netns rpmsg-eth-nt-\d+: ioctl\(TUNSETIFF\)/);
+    expect(() => tapCreate('rpmt2', 'rpmsg-eth-no-such-ns')).toThrow(
+      expect.objectContaining({ code: 'ENOENT', message: expect.stringMatching(/creating TAP rpmt2 in netns rpmsg-eth-no-such-ns/) }),
+    );
+    expect(() => tapCreate('a-name-far-too-long-for-linux')).toThrow(TypeError);
+    expect(() => linkSet('rpmt0', { netns: NS, mac: 'not-a-mac' })).toThrow(TypeError);
+    expect(() => linkSet('rpmt0', { netns: NS, mtu: 1_000_000 })).toThrow(
+      expect.objectContaining({ code: 'EINVAL', message: expect.stringMatching(/configuring rpmt0 .*mtu 1000000/) }),
+    );
+    expect(() => linkSet('rpmt9', { netns: NS, up: true })).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+  });
+
+  describe('frames to and from the kernel', () => {
+    const TAP_MAC = '02:52:50:00:00:01';
+    const PEER_MAC = [0x02, 0x52, 0x50, 0x00, 0x00, 0x02];
+    const PEER_IP = '10.77.0.2';
+
+    function tapWithAddress(name: string, mtu = 1500): number {
+      const fd = tap(name);
+      linkSet(name, { netns: NS, mtu, mac: TAP_MAC, up: true });
+      inNs('ip', 'addr', 'add', '10.77.0.1/24', 'dev', name);
+      // A static neighbour: the kernel sends IPv4 straight away, no ARP on the TAP.
+      inNs('ip', 'neigh', 'replace', PEER_IP, 'lladdr', '02:52:50:00:00:02', 'dev', name);
+      return fd;
+    }
+
+    /** Turns an ICMP echo request frame into the reply, in place. False if it is not one. */
+    function echoReply(frame: Buffer): boolean {
+      if (frame.length < 42 || frame.readUInt16BE(12) !== 0x0800 || frame[23] !== 1 || frame[34] !== 8) return false;
+      const srcMac = Buffer.from(frame.subarray(6, 12));
+      frame.copy(frame, 6, 0, 6);
+      srcMac.copy(frame, 0);
+      const srcIp = frame.readUInt32BE(26);
+      frame.writeUInt32BE(frame.readUInt32BE(30), 26);
+      frame.writeUInt32BE(srcIp, 30);
+      frame[34] = 0; // echo reply: the checksum grows by 0x0800 (one's complement arithmetic)
+      let sum = frame.readUInt16BE(36) + 0x0800;
+      sum = (sum & 0xffff) + (sum >> 16);
+      frame.writeUInt16BE(sum, 36);
+      return true;
+    }
+
+    it('reads frames queued while paused as one batch, exact headers', async () => {
+      const fd = tapWithAddress('rpmt0');
+      const batches: { count: number; frames: Buffer[] }[] = [];
+      const m = track(fd, {
+        slotSize: 1600,
+        batch: 64,
+        onReadable(count) {
+          const frames: Buffer[] = [];
+          for (let i = 0; i < count; i++) frames.push(Buffer.from(m.rx.buffer.subarray(i * 1600, i * 1600 + m.rx.lengths[i]!)));
+          batches.push({ count, frames });
+        },
+      });
+      m.pauseRead();
+      // 10 requests nobody answers; they wait in the TAP's queue.
+      await run('ip', ['netns', 'exec', NS, 'ping', '-q', '-c', '10', '-i', '0.01', '-W', '0.05', '-s', '100', PEER_IP]).catch(() => {});
+      expect(batches).toHaveLength(0);
+      m.resumeRead();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(batches).toHaveLength(1);
+      expect(batches[0]!.count).toBe(10);
+      for (const frame of batches[0]!.frames) {
+        expect(frame.length).toBe(14 + 20 + 8 + 100);
+        expect([...frame.subarray(0, 6)]).toEqual(PEER_MAC);
+        expect(frame.subarray(6, 12).toString('hex')).toBe(TAP_MAC.replaceAll(':', ''));
+        expect(frame.readUInt16BE(12)).toBe(0x0800);
+        expect(frame.subarray(30, 34).join('.')).toBe(PEER_IP);
+        expect(frame[34]).toBe(8); // echo request
+      }
+    });
+
+    it('answers pings by writing the replies back in one writeBatch per batch', async () => {
+      const fd = tapWithAddress('rpmt0');
+      const out = { buffer: Buffer.alloc(64 * 1600), lengths: new Uint32Array(64) };
+      let replies = 0;
+      let failed = 0;
+      const m = track(fd, {
+        slotSize: 1600,
+        batch: 64,
+        onReadable(count) {
+          let n = 0;
+          for (let i = 0; i < count; i++) {
+            const frame = m.rx.buffer.subarray(i * 1600, i * 1600 + m.rx.lengths[i]!);
+            if (!echoReply(frame)) continue;
+            frame.copy(out.buffer, n * 1600);
+            out.lengths[n++] = frame.length;
+          }
+          const written = m.writeBatch(out.buffer, 1600, out.lengths, 0, n);
+          replies += written;
+          if (written !== n) failed++;
+        },
+      });
+      const { stdout } = await run('ip', ['netns', 'exec', NS, 'ping', '-c', '20', '-i', '0.01', '-W', '1', PEER_IP]);
+      expect(stdout).toMatch(/20 packets transmitted, 20 received/);
+      expect(replies).toBe(20);
+      expect(failed).toBe(0);
+    });
+
+    it('reports a frame longer than slotSize with its true length', async () => {
+      const fd = tapWithAddress('rpmt0');
+      const lengths: number[] = [];
+      const m = track(fd, {
+        slotSize: 600,
+        batch: 8,
+        onReadable(count) {
+          lengths.push(...m.rx.lengths.subarray(0, count));
+        },
+      });
+      await run('ip', ['netns', 'exec', NS, 'ping', '-c', '1', '-W', '0.2', '-s', '1000', PEER_IP]).catch(() => {});
+      await run('ip', ['netns', 'exec', NS, 'ping', '-c', '1', '-W', '0.2', '-s', '100', PEER_IP]).catch(() => {});
+      await new Promise((r) => setTimeout(r, 50));
+      expect(lengths).toEqual([14 + 20 + 8 + 1000, 14 + 20 + 8 + 100]);
+    });
+
+    it('refuses a runt frame with EINVAL in lastErrno, and goes on with the next call', () => {
+      const fd = tapWithAddress('rpmt0');
+      const m = track(fd, { slotSize: 100, batch: 1, onReadable() {} });
+      const buf = Buffer.alloc(200);
+      expect(m.writeBatch(buf, 100, new Uint32Array([5, 60]), 0, 2)).toBe(0);
+      expect(m.lastErrno).toBe(constants.errno.EINVAL);
+      expect(m.writeBatch(buf, 100, new Uint32Array([5, 60]), 1, 2)).toBe(1);
+      expect(m.lastErrno).toBe(0);
+    });
+
+    it('calls onHangup when the interface is deleted under it', async () => {
+      const fd = tapWithAddress('rpmt0');
+      let notify: ((errno: number) => void) | undefined;
+      const m = track(fd, { slotSize: 1600, batch: 8, onReadable() {}, onHangup: (e) => notify?.(e) });
+      const hangup = new Promise<number>((resolve, reject) => {
+        notify = resolve;
+        setTimeout(() => reject(new Error('no hangup within 2 s')), 2000);
+      });
+      inNs('ip', 'link', 'del', 'rpmt0');
+      expect(await hangup).toBeGreaterThan(0);
+    });
+  });
+});
