@@ -1,6 +1,15 @@
 // Registers every subcommand on the program.
 import type { Command } from 'commander';
+import { checkCommand } from './check.js';
+import { peerRestartCommand } from './peer-restart.js';
+import { planCommand } from './plan.js';
+import { statsCommand } from './stats.js';
+import { upCommand } from './up.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  program.addCommand(checkCommand());
+  program.addCommand(planCommand());
+  program.addCommand(upCommand());
+  program.addCommand(statsCommand());
+  program.addCommand(peerRestartCommand());
 }

@@ -1,0 +1,219 @@
+// The interface plan: for each channel of the table, the interface the daemon brings up (name, MTU,
+// addresses), with the config's overrides applied. Also loadPlan(), the one call the daemon makes to
+// go from config + device tree to a checked plan.
+import { resolve } from 'node:path';
+import { loadConfig, resolveFromConfig, type Config } from '../config/load.js';
+import { formatIpv4, netmask, networkOf, parseIpv4, parseIpv4Net, sameSubnet, subnetsOverlap, type Ipv4Net } from '../config/ipv4.js';
+import { findRpmsgNode, loadDeviceTree } from '../devicetree/load.js';
+import { UserError } from '../util/errors.js';
+import { formatFinding, hasErrors, type Finding } from './findings.js';
+import { readChannelTable } from './table.js';
+import type { Channel, ChannelPlan } from './types.js';
+import { ETH_HEADER_SIZE, RPMSG_HEADER_SIZE, validateChannels } from './validate.js';
+
+/** IPv6 needs an MTU of at least 1280 (RFC 8200). */
+export const IPV6_MIN_MTU = 1280;
+/** IFNAMSIZ - 1. */
+const MAX_IFNAME = 15;
+const LINK_LOCAL: Ipv4Net = { addr: parseIpv4('169.254.0.0')!, prefix: 16 };
+
+export interface PlanResult {
+  plans: ChannelPlan[];
+  findings: Finding[];
+}
+
+/** Names of the files findings refer to (for messages). */
+export interface PlanSources {
+  deviceTree?: string;
+  config?: string;
+}
+
+/** The plan, throwing a UserError (exit 1) listing the problems when the config does not fit the table. */
+export function planChannels(channels: readonly Channel[], config: Config): ChannelPlan[] {
+  const { plans, findings } = planChannelsWithFindings(channels, config);
+  if (hasErrors(findings)) throw planError(findings);
+  return plans;
+}
+
+export function planChannelsWithFindings(
+  channels: readonly Channel[],
+  config: Config,
+  sources: PlanSources = {},
+): PlanResult {
+  const findings: Finding[] = [];
+  const add = (severity: Finding['severity'], property: string, ch: Channel | null, message: string, fromConfig: boolean): void => {
+    const file = fromConfig ? sources.config : sources.deviceTree;
+    findings.push({
+      severity,
+      property,
+      ...(ch === null ? {} : { channel: { index: ch.index, name: ch.name } }),
+      message,
+      ...(file === undefined ? {} : { file }),
+    });
+  };
+
+  const base = parseIpv4Net(config.addressing.subnet)!;
+  const subnetSize = 2 ** (32 - base.prefix);
+  const { linuxHost, peerHost } = config.addressing;
+  for (const [key, host] of [['linuxHost', linuxHost], ['peerHost', peerHost]] as const) {
+    if (base.prefix < 31 && host >= subnetSize - 1) {
+      add('error', `addressing.${key}`, null, `host ${host} does not fit a /${base.prefix} subnet (1..${subnetSize - 2})`, true);
+    }
+  }
+  if (linuxHost === peerHost) add('error', 'addressing.peerHost', null, 'is the same as addressing.linuxHost', true);
+
+  const plans: ChannelPlan[] = [];
+  const nets = new Map<ChannelPlan, Ipv4Net>();
+  for (const ch of channels) {
+    const key = String(ch.channel);
+    const override = config.channels[key] ?? {};
+    const at = (field: string): string => `channels.${key}.${field}`;
+
+    const ifname = config.interfaces.namePattern.replaceAll('{channel}', key).replaceAll('{index}', String(ch.index));
+    if (!isValidIfname(ifname)) {
+      add('error', 'interfaces.namePattern', ch, `gives "${ifname}", not a valid interface name (1-${MAX_IFNAME} characters, no '/', ':' or spaces)`, true);
+    }
+
+    const maxPayload = ch.bufSize - RPMSG_HEADER_SIZE;
+    const bufferMtu = maxPayload - ETH_HEADER_SIZE;
+    let mtu = bufferMtu;
+    if (override.mtu !== undefined) {
+      if (override.mtu > bufferMtu) {
+        add('error', at('mtu'), ch, `${override.mtu} is above ${bufferMtu}, the most a ${ch.bufSize}-byte rpmsg buffer carries (buffer - 16 rpmsg header - 14 Ethernet header); an MTU may only be lowered`, true);
+      } else {
+        mtu = override.mtu;
+      }
+    }
+    if (mtu < IPV6_MIN_MTU) {
+      const why = override.mtu !== undefined && override.mtu <= bufferMtu ? `configured as ${mtu}` : `${mtu} with ${ch.bufSize}-byte buffers`;
+      add('warning', override.mtu !== undefined ? at('mtu') : 'rpmsg-buf-size', ch, `MTU ${why} is below ${IPV6_MIN_MTU}: IPv6 cannot run on ${ifname}`, override.mtu !== undefined);
+    }
+
+    // Linux side: the override, else host linuxHost of the channel's own subnet.
+    let net: Ipv4Net;
+    if (override.address !== undefined) {
+      net = parseIpv4Net(override.address, base.prefix)!;
+    } else {
+      const network = networkOf(base) + ch.channel * subnetSize;
+      if (network + subnetSize > 2 ** 32) {
+        add('error', at('address'), ch, `channel ${ch.channel} has no default address (subnet ${config.addressing.subnet} + ${ch.channel} runs past 255.255.255.255): set ${at('address')}`, true);
+        net = { addr: 0, prefix: base.prefix };
+      } else {
+        net = { addr: network + linuxHost, prefix: base.prefix };
+        if (subnetsOverlap(base, LINK_LOCAL) && !sameSubnet(LINK_LOCAL, net.addr)) {
+          add('error', at('address'), ch, `the default address ${formatIpv4(net.addr)} for channel ${ch.channel} leaves 169.254.0.0/16: set ${at('address')} and ${at('peerAddress')}`, true);
+        }
+      }
+    }
+    const peer = override.peerAddress !== undefined ? parseIpv4(override.peerAddress)! : (networkOf(net) + peerHost) >>> 0;
+    if (peer === net.addr) {
+      add('error', override.peerAddress !== undefined ? at('peerAddress') : at('address'), ch, `Linux and VxWorks sides would both be ${formatIpv4(peer)}`, true);
+    } else if (!sameSubnet(net, peer)) {
+      add('warning', at('peerAddress'), ch, `${formatIpv4(peer)} is outside ${formatIpv4(networkOf(net))}/${net.prefix}: the peer is not reachable without a route`, true);
+    }
+    const broadcast = (networkOf(net) | ~netmask(net.prefix)) >>> 0;
+    if (net.prefix < 31 && (net.addr === networkOf(net) || net.addr === broadcast)) {
+      add('error', at('address'), ch, `${formatIpv4(net.addr)}/${net.prefix} is the network or broadcast address of its subnet`, true);
+    }
+
+    const plan: ChannelPlan = {
+      channel: ch.channel,
+      index: ch.index,
+      name: ch.name,
+      ifname,
+      ethEndpoint: ch.ethEndpoint,
+      remoteEndpoint: override.remoteEndpoint ?? ch.ethEndpoint,
+      bufSize: ch.bufSize,
+      numBufs: ch.numBufs,
+      maxPayload,
+      mtu,
+      address: `${formatIpv4(net.addr)}/${net.prefix}`,
+      peerAddress: formatIpv4(peer),
+      enabled: override.enabled ?? true,
+    };
+    plans.push(plan);
+    nets.set(plan, net);
+  }
+
+  // Interfaces that come up together must not share a name or a subnet.
+  const up = plans.filter((p) => p.enabled);
+  for (let i = 0; i < up.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const a = up[i]!;
+      const b = up[j]!;
+      const ch = channels.find((c) => c.index === a.index)!;
+      if (a.ifname === b.ifname) {
+        add('error', 'interfaces.namePattern', ch, `interface name ${a.ifname} is also channel ${b.channel}'s`, true);
+      }
+      if (subnetsOverlap(nets.get(a)!, nets.get(b)!)) {
+        add('error', `channels.${a.channel}.address`, ch, `${a.address} overlaps ${b.address} of channel ${b.channel} (${b.ifname})`, true);
+      }
+    }
+  }
+
+  for (const key of Object.keys(config.channels)) {
+    if (!channels.some((c) => String(c.channel) === key)) {
+      add('warning', `channels.${key}`, null, `there is no channel ${key} in the device tree (channels: ${channels.map((c) => c.channel).join(', ')})`, true);
+    }
+  }
+  return { plans, findings };
+}
+
+export interface LoadPlanOptions {
+  /** Device-tree source; overrides the config's deviceTree. Relative to cwd. */
+  deviceTree?: string;
+  /** Config file; default: the package's config/rpmsg-eth.yaml. Relative to cwd. */
+  configPath?: string;
+  cwd?: string;
+}
+
+export interface LoadedPlan {
+  config: Config;
+  configPath: string | null;
+  deviceTreePath: string;
+  channels: Channel[];
+  plans: ChannelPlan[];
+  /** Warnings (errors throw); each carries the file it is about. */
+  findings: Finding[];
+}
+
+/**
+ * Config → device tree → channel table → validation → plan. Throws a UserError naming the file when
+ * an input is malformed (exit 2) or when the table or the config has errors (exit 1), so the daemon
+ * never starts on a broken table.
+ */
+export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
+  const cwd = opts.cwd ?? process.cwd();
+  const loaded = loadConfig(opts.configPath, cwd);
+  const deviceTreePath =
+    opts.deviceTree !== undefined ? resolve(cwd, opts.deviceTree) : resolveFromConfig(loaded, loaded.config.deviceTree);
+  const dtName = opts.deviceTree ?? deviceTreePath;
+  const configName = opts.configPath ?? loaded.path ?? 'config';
+
+  const node = findRpmsgNode(loadDeviceTree(deviceTreePath), dtName);
+  const table = readChannelTable(node, dtName);
+  const findings: Finding[] = [...table.findings, ...validateChannels(table.channels)].map((f) => ({ ...f, file: dtName }));
+  if (hasErrors(findings)) throw planError(findings);
+
+  const planned = planChannelsWithFindings(table.channels, loaded.config, { deviceTree: dtName, config: configName });
+  findings.push(...planned.findings);
+  if (hasErrors(findings)) throw planError(findings);
+  return {
+    config: loaded.config,
+    configPath: loaded.path,
+    deviceTreePath,
+    channels: table.channels,
+    plans: planned.plans,
+    findings,
+  };
+}
+
+function planError(findings: readonly Finding[]): UserError {
+  const errors = findings.filter((f) => f.severity === 'error');
+  const lines = errors.map((f) => `  ${formatFinding(f)}`);
+  return new UserError(`cannot plan the interfaces: ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, 1);
+}
+
+function isValidIfname(name: string): boolean {
+  return name.length >= 1 && name.length <= MAX_IFNAME && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
+}

@@ -1,0 +1,88 @@
+// The daemon config: defaults, the shipped file, and errors reported by key path.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfigPath, loadConfig, parseConfig } from '../../../src/config/load.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'rpmsg-eth-config-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function configError(text: string): string {
+  try {
+    parseConfig(text, 'test.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).exitCode).toBe(2);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('an empty file means all defaults', () => {
+    expect(parseConfig('', 'empty.yaml')).toEqual({
+      deviceTree: './lanta.dts',
+      transport: 'sim',
+      interfaces: { namePattern: 'rpmsg{channel}' },
+      addressing: { subnet: '169.254.100.0/24', linuxHost: 1, peerHost: 2 },
+      peer: { netns: 'rpmsg-vx' },
+      channels: {},
+    });
+  });
+
+  it('the shipped config/rpmsg-eth.yaml is the default and holds exactly the defaults', () => {
+    expect(defaultConfigPath()).toBe(join(root, 'config/rpmsg-eth.yaml'));
+    const loaded = loadConfig();
+    expect(loaded.config).toEqual(parseConfig('', 'empty.yaml'));
+    expect(loaded.dir).toBe(join(root, 'config'));
+  });
+
+  it('reads per-channel overrides keyed by channel number', () => {
+    const c = parseConfig('channels:\n  3:\n    mtu: 400\n    enabled: false\n  16:\n    address: 10.0.16.1/24\n    peerAddress: 10.0.16.2\n', 'x');
+    expect(c.channels).toEqual({ '3': { mtu: 400, enabled: false }, '16': { address: '10.0.16.1/24', peerAddress: '10.0.16.2' } });
+  });
+
+  it('treats empty sections as absent', () => {
+    expect(parseConfig('peer:\nchannels:\n', 'x').peer.netns).toBe('rpmsg-vx');
+  });
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['unknown top-level key', 'devicetree: x.dts\n', /^test\.yaml: devicetree: unknown key$/],
+    ['unknown nested key', 'interfaces:\n  pattern: x\n', /^test\.yaml: interfaces\.pattern: unknown key$/],
+    ['unknown channel key', 'channels:\n  3:\n    mut: 400\n', /^test\.yaml: channels\.3\.mut: unknown key$/],
+    ['mtu out of range', 'channels:\n  3:\n    mtu: 70000\n', /^test\.yaml: channels\.3\.mtu: .*65535/],
+    ['mtu below the minimum', 'channels:\n  3:\n    mtu: 10\n', /^test\.yaml: channels\.3\.mtu: .*68/],
+    ['mtu not a number', 'channels:\n  3:\n    mtu: big\n', /^test\.yaml: channels\.3\.mtu: .*expected number/],
+    ['bad channel key', 'channels:\n  three:\n    mtu: 400\n', /^test\.yaml: channels\.three: expected a channel number/],
+    ['bad address', 'channels:\n  1:\n    address: 300.1.1.1/24\n', /^test\.yaml: channels\.1\.address: expected an IPv4 address/],
+    ['peer with prefix', 'channels:\n  1:\n    peerAddress: 10.0.0.2/24\n', /^test\.yaml: channels\.1\.peerAddress: expected an IPv4 address/],
+    ['bad transport', 'transport: usb\n', /^test\.yaml: transport: .*"sim"\|"kmod"\|"rpmsg-char"/],
+    ['pattern without placeholder', 'interfaces:\n  namePattern: eth\n', /^test\.yaml: interfaces\.namePattern: must contain \{channel\} or \{index\}/],
+    ['bad subnet', 'addressing:\n  subnet: 169.254.100.0\n', /^test\.yaml: addressing\.subnet: expected an IPv4 address with prefix/],
+    ['bad netns', 'peer:\n  netns: "a b"\n', /^test\.yaml: peer\.netns: expected a network-namespace name/],
+    ['not a mapping', '- a\n- b\n', /^test\.yaml: \(top level\): .*expected object/],
+    ['two errors at once', 'transport: usb\nchannels:\n  1:\n    mtu: -1\n', /transport: .*; channels\.1\.mtu: /],
+    ['YAML syntax error with position', 'peer:\n  netns: [a\n', /^test\.yaml:\d+:\d+: /],
+    ['duplicate key', 'transport: sim\ntransport: kmod\n', /^test\.yaml:2:1: .*[Dd]uplicate|unique/],
+  ];
+  for (const [what, text, message] of cases) {
+    it(what, () => {
+      expect(configError(text)).toMatch(message);
+    });
+  }
+
+  it('a missing file is one line naming it', () => {
+    expect(() => loadConfig(join(scratch, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read config: no such file$/);
+  });
+
+  it('loads a file and resolves its directory', () => {
+    const file = join(scratch, 'a.yaml');
+    writeFileSync(file, 'deviceTree: ../boards/x.dts\n');
+    const loaded = loadConfig(file);
+    expect(loaded.path).toBe(file);
+    expect(loaded.dir).toBe(scratch);
+  });
+});

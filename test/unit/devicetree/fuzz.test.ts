@@ -1,0 +1,157 @@
+// Random corruptions of the DTB and random truncations/garbage in the DTS: the parsers (and the
+// table reader and validator behind them) must end in a DeviceTreeError or a result, never
+// another exception or a hang. Seeded, so a failure names a reproducible case.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readChannelTable } from '../../../src/channels/table.js';
+import { validateChannels } from '../../../src/channels/validate.js';
+import { DeviceTreeError } from '../../../src/devicetree/errors.js';
+import { findRpmsgNode, parseDeviceTree } from '../../../src/devicetree/load.js';
+import { compileWithDtc } from './dtc.js';
+
+const lanta = join(fileURLToPath(new URL('../../../', import.meta.url)), 'config/lanta.dts');
+const dtb = compileWithDtc(lanta);
+const dts = new Uint8Array(readFileSync(lanta));
+
+/** mulberry32: small, fast, seedable. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Outcome = 'ok' | 'error';
+
+/** Parse, find the node, read and validate: anything but a DeviceTreeError is a failure. */
+function run(bytes: Uint8Array, caseName: string): Outcome {
+  try {
+    const tree = parseDeviceTree(bytes, caseName);
+    const node = findRpmsgNode(tree, caseName);
+    const table = readChannelTable(node, caseName);
+    validateChannels(table.channels);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof DeviceTreeError && err.message.startsWith(caseName) && !err.message.includes('\n')) return 'error';
+    throw new Error(`${caseName}: unexpected ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  }
+}
+
+function mutateBinary(src: Uint8Array, rnd: () => number): Uint8Array {
+  const pick = (n: number): number => Math.floor(rnd() * n);
+  let b = src.slice();
+  const edits = 1 + pick(4);
+  for (let e = 0; e < edits; e++) {
+    switch (pick(6)) {
+      case 0: {
+        // flip a bit anywhere
+        const at = pick(b.length);
+        b[at] = b[at]! ^ (1 << pick(8));
+        break;
+      }
+      case 1: {
+        // overwrite a header or struct word with an interesting value
+        const interesting = [0, 1, 2, 3, 4, 9, 0xffffffff, 0x7fffffff, b.length, b.length + 4, 0xd00dfeed];
+        const off = rnd() < 0.5 ? 4 * pick(10) : 4 * pick(Math.floor(b.length / 4));
+        new DataView(b.buffer).setUint32(Math.min(off, b.length - 4), interesting[pick(interesting.length)]!);
+        break;
+      }
+      case 2: // truncate
+        b = b.slice(0, pick(b.length));
+        break;
+      case 3: // random bytes over a range
+        for (let i = pick(b.length), n = pick(64); n > 0 && i < b.length; n--, i++) b[i] = pick(256);
+        break;
+      case 4: {
+        // duplicate a slice somewhere (shifts all later offsets)
+        const from = pick(b.length);
+        const piece = b.slice(from, from + pick(64));
+        const at = pick(b.length);
+        const out = new Uint8Array(b.length + piece.length);
+        out.set(b.subarray(0, at));
+        out.set(piece, at);
+        out.set(b.subarray(at), at + piece.length);
+        b = out;
+        break;
+      }
+      default: // zero a range
+        b.fill(0, pick(b.length), pick(b.length));
+    }
+    if (b.length < 4) break;
+  }
+  return b;
+}
+
+function mutateText(src: Uint8Array, rnd: () => number): Uint8Array {
+  const pick = (n: number): number => Math.floor(rnd() * n);
+  const text = new TextDecoder().decode(src);
+  const tokens = ['{', '}', ';', '<', '>', '"', '/', '*', '&', ':', '(', ')', '[', ']', '=', ',', '/dts-v1/', '/bits/', '\\', "'", '0x', '#', '\0', '\u00e9', '\ud800'];
+  let out = text;
+  const edits = 1 + pick(3);
+  for (let e = 0; e < edits; e++) {
+    const at = pick(out.length + 1);
+    switch (pick(5)) {
+      case 0: // truncate
+        out = out.slice(0, at);
+        break;
+      case 1: // insert a syntax token
+        out = out.slice(0, at) + tokens[pick(tokens.length)]! + out.slice(at);
+        break;
+      case 2: // delete a range
+        out = out.slice(0, at) + out.slice(at + pick(40));
+        break;
+      case 3: {
+        // random printable/control garbage
+        let junk = '';
+        for (let n = pick(16); n > 0; n--) junk += String.fromCharCode(pick(128));
+        out = out.slice(0, at) + junk + out.slice(at);
+        break;
+      }
+      default: // replace one character
+        out = out.slice(0, at) + String.fromCharCode(32 + pick(95)) + out.slice(at + 1);
+    }
+  }
+  const bytes = new TextEncoder().encode(out);
+  // Sometimes raw invalid UTF-8 too.
+  if (rnd() < 0.05 && bytes.length > 0) bytes[pick(bytes.length)] = 0xff;
+  return bytes;
+}
+
+describe('fuzz', () => {
+  it('3000 corrupted DTBs: DeviceTreeError or a table, nothing else, each quickly', () => {
+    const rnd = prng(0x5eed0001);
+    const counts = { ok: 0, error: 0 };
+    let slowest = 0;
+    for (let i = 0; i < 3000; i++) {
+      const bytes = mutateBinary(dtb, rnd);
+      const t0 = performance.now();
+      counts[run(bytes, `dtb-case-${i}`)]++;
+      slowest = Math.max(slowest, performance.now() - t0);
+    }
+    // Both outcomes must occur, or the mutations are not exercising the reader.
+    expect(counts.error).toBeGreaterThan(1000);
+    expect(counts.ok).toBeGreaterThan(10);
+    expect(slowest).toBeLessThan(500);
+  });
+
+  it('3000 truncated or garbled DTS files: DeviceTreeError or a table, nothing else, each quickly', () => {
+    const rnd = prng(0x5eed0002);
+    const counts = { ok: 0, error: 0 };
+    let slowest = 0;
+    for (let i = 0; i < 3000; i++) {
+      const bytes = mutateText(dts, rnd);
+      const t0 = performance.now();
+      counts[run(bytes, `dts-case-${i}`)]++;
+      slowest = Math.max(slowest, performance.now() - t0);
+    }
+    expect(counts.error).toBeGreaterThan(1000);
+    expect(counts.ok).toBeGreaterThan(10);
+    expect(slowest).toBeLessThan(500);
+  });
+});
