@@ -4,6 +4,7 @@ import { controlSocketPath } from '../../src/control/protocol.js';
 import { createLogger } from '../../src/log.js';
 import { UserError } from '../../src/util/errors.js';
 import { Daemon } from '../lifecycle.js';
+import { notifySystemd } from '../systemd.js';
 
 export function parseChannelList(value: string): number[] {
   const out = new Set<number>();
@@ -51,10 +52,15 @@ export function upCommand(): Command {
           void daemon.stop();
         } else log.warn({ signal }, 'teardown in progress; signal ignored');
       };
+      const onHangup = () => {
+        log.info('SIGHUP: reloading the config and the device tree');
+        daemon.reload().catch((err: Error) => log.error({ err: err.message }, `reload rejected, running setup kept: ${err.message}`));
+      };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      process.on('SIGHUP', onHangup);
       try {
-        await daemon.start();
+        if (await daemon.start()) notifySystemd('READY=1');
       } catch (err) {
         await daemon.stop();
         throw err;
@@ -62,5 +68,6 @@ export function upCommand(): Command {
       await daemon.stopped;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onHangup);
     });
 }

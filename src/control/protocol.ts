@@ -10,6 +10,7 @@ export function controlSocketPath(explicit?: string): string {
 export type ControlRequest =
   | { cmd: 'stats' }
   | { cmd: 'status' }
+  | { cmd: 'reload' }
   | { cmd: 'peer-restart'; channel: number; downMs?: number };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };

@@ -1,21 +1,58 @@
 // Network namespaces the daemon uses: created when missing, and removed again only if it created them.
-import { existsSync } from 'node:fs';
+// Each namespace it creates is recorded with its pid under /run/rpmsg-eth/netns/, so the next start can
+// tell a leftover of a crashed run (owner dead: removed and made anew) from one somebody else made.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ip } from './ip.js';
+
+const OWNER_DIR = '/run/rpmsg-eth/netns';
 
 export function netnsExists(name: string): boolean {
   return existsSync(`/run/netns/${name}`);
 }
 
+function ownerFile(name: string): string {
+  return join(OWNER_DIR, `${name}.pid`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid of the dead daemon that created `name`, if it is a leftover of a crashed run. */
+export function leftoverOwner(name: string): number | undefined {
+  if (!netnsExists(name)) return undefined;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(ownerFile(name), 'utf8').trim());
+  } catch {
+    return undefined; // not made by rpmsg-eth: leave it alone
+  }
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid) ? pid : undefined;
+}
+
 export class OwnedNamespaces {
   private readonly created: string[] = [];
 
-  /** Makes sure `name` exists; remembers it for removal if this call created it. */
-  async ensure(name: string): Promise<boolean> {
-    if (netnsExists(name)) return false;
+  /**
+   * Makes sure `name` exists; remembers it for removal if this call created it. A leftover of a crashed
+   * run is removed first (with whatever it still holds) and made anew. Returns the dead owner's pid then.
+   */
+  async ensure(name: string): Promise<{ created: boolean; replacedLeftoverOf?: number }> {
+    const dead = leftoverOwner(name);
+    if (dead !== undefined) await ip(['netns', 'delete', name]);
+    if (netnsExists(name)) return { created: false };
     await ip(['netns', 'add', name]);
     this.created.push(name);
+    mkdirSync(OWNER_DIR, { recursive: true, mode: 0o700 });
+    writeFileSync(ownerFile(name), `${process.pid}\n`);
     await ip(['link', 'set', 'lo', 'up'], name);
-    return true;
+    return dead === undefined ? { created: true } : { created: true, replacedLeftoverOf: dead };
   }
 
   owns(name: string): boolean {
@@ -29,6 +66,7 @@ export class OwnedNamespaces {
       const name = this.created.pop() as string;
       try {
         await ip(['netns', 'delete', name]);
+        rmSync(ownerFile(name), { force: true });
       } catch (err) {
         errors.push((err as Error).message);
       }

@@ -32,7 +32,7 @@ export class SimTransport implements Transport {
   constructor(private readonly opts: SimOptions) {}
 
   async open(plan: ChannelPlan, events: LinkEvents): Promise<ChannelLink> {
-    const link = new SimLink(plan, events, this.opts);
+    const link = new SimLink(plan, events, this.opts, () => this.links.delete(link));
     this.links.add(link);
     try {
       await link.connect();
@@ -79,9 +79,10 @@ export class SimLink implements ChannelLink {
   private readonly creditLength = new Uint32Array([4]);
 
   constructor(
-    private readonly plan: ChannelPlan,
+    private plan: ChannelPlan,
     private readonly events: LinkEvents,
     private readonly opts: SimOptions,
+    private readonly onClosed: () => void = () => undefined,
   ) {
     this.maxPayload = plan.maxPayload;
     this.channel = plan.channel;
@@ -283,11 +284,31 @@ export class SimLink implements ChannelLink {
     }, delayMs);
   }
 
+  /**
+   * Applies a changed peer address or MTU to the running peer (a reload). What the ring itself is made
+   * of (buffer size and count) cannot change under a running peer: the daemon restarts the channel.
+   */
+  async applyPlan(plan: ChannelPlan): Promise<void> {
+    const old = this.plan;
+    this.plan = plan;
+    if (!this.peer) return; // the next connect() uses the new plan
+    const dev = `vx${plan.channel}`;
+    const ns = this.opts.peerNetns;
+    const oldPrefix = old.address.split('/')[1] ?? '24';
+    const prefix = plan.address.split('/')[1] ?? '24';
+    if (old.peerAddress !== plan.peerAddress || oldPrefix !== prefix) {
+      await ip(['addr', 'del', `${old.peerAddress}/${oldPrefix}`, 'dev', dev], ns);
+      await ip(['addr', 'add', `${plan.peerAddress}/${prefix}`, 'dev', dev], ns);
+    }
+    if (old.mtu !== plan.mtu) await ip(['link', 'set', 'dev', dev, 'mtu', String(plan.mtu)], ns);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const peer = this.peer;
     this.linkLost();
     if (peer) await peer.exited;
+    this.onClosed();
   }
 }
