@@ -176,6 +176,7 @@ export class Daemon {
    */
   reload(): Promise<ReloadResult> {
     const next = this.reloading.then(() => this.applyReload());
+    next.catch((err: Error) => this.log.error({ err: err.message }, `reload rejected, running setup kept: ${err.message}`));
     this.reloading = next.catch(() => undefined);
     return next;
   }

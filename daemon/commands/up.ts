@@ -54,7 +54,7 @@ export function upCommand(): Command {
       };
       const onHangup = () => {
         log.info('SIGHUP: reloading the config and the device tree');
-        daemon.reload().catch((err: Error) => log.error({ err: err.message }, `reload rejected, running setup kept: ${err.message}`));
+        daemon.reload().catch(() => undefined); // the daemon logs why it rejected the reload
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
