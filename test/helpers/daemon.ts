@@ -22,8 +22,9 @@ export class DaemonProcess {
   readonly exited: Promise<number | string>;
   private stderrTail = '';
 
-  constructor(args: string[]) {
-    this.controlSocket = join(mkdtempSync(join(tmpdir(), 'rpmsg-eth-test-')), 'control.sock');
+  /** Starts `rpmsg-eth up ARGS`; `controlSocket` reuses a path (default: a fresh one per daemon). */
+  constructor(args: string[], controlSocket?: string) {
+    this.controlSocket = controlSocket ?? join(mkdtempSync(join(tmpdir(), 'rpmsg-eth-test-')), 'control.sock');
     this.child = spawn(process.execPath, [cliPath, 'up', ...args, '--control-socket', this.controlSocket], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
