@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences rpmsg_eth meets between Linux 4.9 and 6.x (and
+ * the pre-4.9 rpmsg_channel API). The only place LINUX_VERSION_CODE is used
+ * (RPMSG_ETH_BEFORE); rpmsg_eth.c is written against the current API and
+ * calls the helpers below where it differs.
+ *
+ * Breaks listed in DESIGN.md and what they mean here:
+ *  4.9  struct rpmsg_channel became struct rpmsg_device, the receive
+ *       callback returns int, endpoints take a struct rpmsg_channel_info
+ *       and can send from their own address (rpmsg_trysendto on the ept).
+ *  4.12 vring_new_virtqueue() gained a ctx argument: it only concerns the
+ *       board's virtio transport (rpmsg_platform_driver.c), not an rpmsg
+ *       driver such as this one; nothing to do here.
+ *  5.18 rpmsg_ctrl was split out of rpmsg_char: it changes how user space
+ *       reaches stock endpoints (/dev/rpmsg_ctrlN), not the in-kernel API
+ *       this module uses; nothing to do here.
+ * Others this module meets: cdev_device_add() (4.11), rpmsg
+ * driver_override (4.11, needed for match_names=0), __poll_t (4.16),
+ * stream_open() (5.3), compat_ptr_ioctl() (5.4), sysfs_emit() (5.10),
+ * rpmsg_get_mtu() (5.16), class_create() without the owner (6.4).
+ */
+#ifndef RPMSG_ETH_COMPAT_H
+#define RPMSG_ETH_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/eventpoll.h>
+#include <linux/poll.h>
+#include <linux/rpmsg.h>
+
+/*
+ * Without CONFIG_RPMSG linux/rpmsg.h declares inline stubs and the module
+ * would build, then fail at load time with ENXIO. Against a kernel without
+ * rpmsg, build with RPMSG_CORE=... (see README.md).
+ */
+#if !IS_ENABLED(CONFIG_RPMSG)
+#error "CONFIG_RPMSG is not set: build with make RPMSG_CORE=<rpmsg core dir> or make stock"
+#endif
+
+/* True when building for a kernel older than a.b.c. */
+#define RPMSG_ETH_BEFORE(a, b, c) (KERNEL_VERSION(a, b, c) > LINUX_VERSION_CODE)
+
+#if RPMSG_ETH_BEFORE(4, 9, 0)
+#define rpmsg_device rpmsg_channel
+#endif
+
+/* rpmsg_eth.c's receive handler, whatever the callback signature. */
+static int rpmsg_eth_rx(void *priv, void *data, int len, u32 src);
+
+#if RPMSG_ETH_BEFORE(4, 9, 0)
+static void rpmsg_eth_rx_cb(struct rpmsg_channel *rpdev, void *data, int len,
+			    void *priv, u32 src)
+{
+	rpmsg_eth_rx(priv, data, len, src);
+}
+#else
+static int rpmsg_eth_rx_cb(struct rpmsg_device *rpdev, void *data, int len,
+			   void *priv, u32 src)
+{
+	return rpmsg_eth_rx(priv, data, len, src);
+}
+#endif
+
+/* An endpoint at address @src delivering to rpmsg_eth_rx(@priv, ...). */
+static inline struct rpmsg_endpoint *
+rpmsg_eth_create_ept(struct rpmsg_device *rpdev, void *priv,
+		     const char *name, u32 src)
+{
+#if RPMSG_ETH_BEFORE(4, 9, 0)
+	return rpmsg_create_ept(rpdev, rpmsg_eth_rx_cb, priv, src);
+#else
+	struct rpmsg_channel_info chinfo = {
+		.src = src,
+		.dst = RPMSG_ADDR_ANY,
+	};
+
+	strscpy(chinfo.name, name, sizeof(chinfo.name));
+	return rpmsg_create_ept(rpdev, rpmsg_eth_rx_cb, priv, chinfo);
+#endif
+}
+
+/* Send without waiting for a buffer: -ENOMEM when the ring is full. */
+static inline int rpmsg_eth_trysend(struct rpmsg_device *rpdev,
+				    struct rpmsg_endpoint *ept,
+				    void *data, int len, u32 dst)
+{
+#if RPMSG_ETH_BEFORE(4, 9, 0)
+	return rpmsg_trysend_offchannel(rpdev, ept->addr, dst, data, len);
+#else
+	return rpmsg_trysendto(ept, data, len, dst);
+#endif
+}
+
+/* Largest payload of one message, or 0 when the kernel cannot tell. */
+static inline size_t rpmsg_eth_get_mtu(struct rpmsg_endpoint *ept)
+{
+#if !RPMSG_ETH_BEFORE(5, 16, 0)
+	ssize_t mtu = rpmsg_get_mtu(ept);
+
+	return mtu > 0 ? mtu : 0;
+#else
+	return 0;
+#endif
+}
+
+#if RPMSG_ETH_BEFORE(4, 11, 0)
+static inline int cdev_device_add(struct cdev *cdev, struct device *dev)
+{
+	int ret;
+
+	ret = cdev_add(cdev, dev->devt, 1);
+	if (ret)
+		return ret;
+	ret = device_add(dev);
+	if (ret)
+		cdev_del(cdev);
+	return ret;
+}
+
+static inline void cdev_device_del(struct cdev *cdev, struct device *dev)
+{
+	device_del(dev);
+	cdev_del(cdev);
+}
+
+/* Before 4.11 the cdev cannot pin its device; open() takes the reference. */
+#define rpmsg_eth_cdev_set_parent(cdev, kobj) do { } while (0)
+#else
+#define rpmsg_eth_cdev_set_parent(cdev, kobj) cdev_set_parent(cdev, kobj)
+#endif
+
+#if RPMSG_ETH_BEFORE(4, 16, 0)
+/* file_operations.poll returned unsigned int */
+#define __poll_t unsigned int
+#endif
+
+#if RPMSG_ETH_BEFORE(5, 3, 0)
+#define stream_open(inode, filp) nonseekable_open(inode, filp)
+#endif
+
+#if RPMSG_ETH_BEFORE(5, 4, 0)
+/* 32-bit user space on a 64-bit kernel is not served before 5.4 */
+#define compat_ptr_ioctl NULL
+#endif
+
+#if RPMSG_ETH_BEFORE(5, 10, 0)
+#define sysfs_emit(buf, ...) scnprintf(buf, PAGE_SIZE, __VA_ARGS__)
+static inline __printf(3, 4)
+int sysfs_emit_at(char *buf, int at, const char *fmt, ...)
+{
+	va_list args;
+	int len;
+
+	va_start(args, fmt);
+	len = vscnprintf(buf + at, PAGE_SIZE - at, fmt, args);
+	va_end(args);
+	return len;
+}
+#endif
+
+#if RPMSG_ETH_BEFORE(6, 4, 0)
+#define rpmsg_eth_class_create(name) class_create(THIS_MODULE, name)
+#else
+#define rpmsg_eth_class_create(name) class_create(name)
+#endif
+
+#endif /* RPMSG_ETH_COMPAT_H */

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Lint the kernel code under kmod/ (including kmod/test/):
+#  1. build every folder with a Kbuild file with W=1 and sparse (C=1)
+#     against Debian's linux-headers (rpmsg core built out of tree);
+#     any warning fails;
+#  2. checkpatch.pl --strict (from Debian's linux-source package) on every
+#     .c/.h file; any finding fails. LINUX_VERSION_CODE is the one accepted
+#     finding, and only inside kmod/rpmsg_eth_compat.h.
+#
+# usage: kmod/scripts/lint.sh        (KDIR/KVER/JOBS as build-rpmsg-core.sh)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kmod=$(cd "$here/.." && pwd)
+repo=$(cd "$kmod/.." && pwd)
+cache=$repo/.cache
+# shellcheck source=kernel-source.sh
+. "$here/kernel-source.sh"
+
+for tool in sparse perl make gcc; do
+	command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install $tool)"
+done
+kver=$(debian_kver)
+export KDIR=${KDIR:-/lib/modules/$kver/build}
+
+fail=0
+
+# --- 1. W=1 C=1 build in a scratch copy, so every file is compiled -------
+out=$("$here/build-rpmsg-core.sh" "$cache/rpmsg-core" 2>&1) ||
+	die "building the rpmsg core failed: $out"
+mkdir -p "$cache/lint"
+exec 9>"$cache/lint/.lock"
+flock 9
+scratch=$cache/lint/kmod
+rm -rf "$scratch"
+mkdir -p "$scratch"
+(cd "$kmod" && find . -path ./scripts -prune -o -type f \
+	\( -name '*.c' -o -name '*.h' -o -name Kbuild -o -name Makefile \) \
+	! -name '*.mod.c' -exec cp --parents {} "$scratch" \;)
+
+while IFS= read -r kbuild; do
+	dir=$(dirname "$kbuild")
+	rel=${dir#"$scratch"}
+	log=$cache/lint/build${rel//\//_}.log
+	echo "== make W=1 C=1: kmod$rel"
+	if ! make -C "$KDIR" M="$dir" W=1 C=1 -j"${JOBS:-2}" modules \
+		KBUILD_EXTRA_SYMBOLS="$cache/rpmsg-core/Module.symvers" \
+		RPMSG_ETH_CFLAGS="$("$here/build-rpmsg-core.sh" --cflags)" \
+		>"$log" 2>&1; then
+		cat "$log"
+		echo "FAIL: build of kmod$rel failed" >&2
+		fail=1
+		continue
+	fi
+	if grep -iE '(warning|error|note):' "$log"; then
+		echo "FAIL: warnings building kmod$rel (log: $log)" >&2
+		fail=1
+	fi
+done < <(find "$scratch" -name Kbuild | sort)
+
+# The user-space API header must compile on its own in user space.
+echo "== user-space compile of rpmsg_eth_api.h"
+if ! printf '#include "rpmsg_eth_api.h"\nint main(void) { return RPMSG_ETH_IOC_INFO != 0; }\n' |
+	gcc -std=c99 -Wall -Wextra -Wpedantic -Werror -I"$kmod" -x c - -o /dev/null; then
+	echo "FAIL: kmod/rpmsg_eth_api.h does not compile in user space" >&2
+	fail=1
+fi
+
+# --- 2. checkpatch --------------------------------------------------------
+scripts=$cache/linux-scripts
+extract_source "$kver" "$scripts" scripts/checkpatch.pl scripts/spelling.txt \
+	scripts/const_structs.checkpatch
+mapfile -t files < <(cd "$repo" && find kmod -path kmod/scripts -prune -o \
+	-type f \( -name '*.c' -o -name '*.h' \) ! -name '*.mod.c' -print | sort)
+echo "== checkpatch --strict: ${#files[@]} files"
+for f in "${files[@]}"; do
+	if ! out=$(cd "$repo" && perl "$scripts/scripts/checkpatch.pl" --strict \
+		--no-tree --ignore LINUX_VERSION_CODE --quiet --no-summary \
+		--show-types -f "$f" 2>&1) || [ -n "$out" ]; then
+		printf '%s\n' "$out"
+		echo "FAIL: checkpatch findings in $f" >&2
+		fail=1
+	fi
+done
+
+# LINUX_VERSION_CODE belongs in the compatibility header only.
+if stray=$(cd "$repo" && grep -ln LINUX_VERSION_CODE "${files[@]}" |
+	grep -vx kmod/rpmsg_eth_compat.h); then
+	echo "FAIL: LINUX_VERSION_CODE outside kmod/rpmsg_eth_compat.h: $stray" >&2
+	fail=1
+fi
+
+if [ "$fail" = 0 ]; then
+	echo "lint: OK (W=1 C=1 against $KDIR, checkpatch --strict)"
+fi
+exit "$fail"
