@@ -8,16 +8,26 @@ import { constants } from 'node:os';
 import { MessageFd, tapSetCarrier } from '../native/index.js';
 import type { ChannelPlan } from '../channels/types.js';
 import type { Logger } from '../log.js';
-import type { ChannelLink, DropReason, LinkEvents, MessageBatch } from '../transport/transport.js';
+import type { ChannelLink, DropReason, FrameRef, LinkEvents, MessageBatch } from '../transport/transport.js';
 import { newCounters, type ChannelCounters } from './counters.js';
 
 const TAP_BATCH = 64;
+
+/** Sees every frame the bridge moves or drops while a capture runs (rx = remote -> Linux). */
+export interface FrameTap {
+  frame(direction: 'tx' | 'rx', data: Uint8Array, dropReason?: DropReason, originalLength?: number): void;
+}
+
+function frameView(ref: FrameRef, bytes: number): Uint8Array {
+  const at = ref.index * ref.batch.slotSize;
+  return ref.batch.buffer.subarray(at, at + Math.min(bytes, ref.batch.slotSize));
+}
 const { EAGAIN, ENOBUFS } = constants.errno;
 
 export class ChannelBridge implements LinkEvents {
   readonly counters: ChannelCounters = newCounters();
   private link: ChannelLink | undefined;
-  private readonly tap: MessageFd;
+  private readonly tapFdIo: MessageFd;
   private readonly tapBatch: MessageBatch;
   /** Index of the first frame of the current TAP batch not yet taken by the endpoint. */
   private pendingFrom = 0;
@@ -25,6 +35,10 @@ export class ChannelBridge implements LinkEvents {
   /** Bytes dropped during the current send() call, to keep tx counters exact. */
   private txDroppedBytes = 0;
   private txDroppedPackets = 0;
+  /** Capture, when one runs; otherwise the data path pays one check per batch for it. */
+  private tap: FrameTap | undefined;
+  /** Frames of the TAP batch dropped during send(), so the capture does not also show them as sent. */
+  private readonly txDroppedAt = new Uint8Array(TAP_BATCH);
 
   constructor(
     readonly plan: ChannelPlan,
@@ -32,15 +46,16 @@ export class ChannelBridge implements LinkEvents {
     private readonly log: Logger,
   ) {
     // A frame longer than the endpoint's payload comes back with its true length: counted as oversize.
-    const slotSize = plan.maxPayload;
-    this.tap = new MessageFd(tapFd, {
+    // With frag framing a frame may span messages: a slot holds the largest frame instead.
+    const slotSize = plan.framing === 'frag' ? Math.max(plan.maxPayload, plan.mtu + 14) : plan.maxPayload;
+    this.tapFdIo = new MessageFd(tapFd, {
       slotSize,
       batch: TAP_BATCH,
       onReadable: (count) => this.fromTap(count),
       onWritable: () => this.link?.resumeReceive(),
       onHangup: (errno) => this.log.error({ ifname: plan.ifname, errno }, 'TAP device went away'),
     });
-    this.tapBatch = { buffer: this.tap.rx.buffer, slotSize, lengths: this.tap.rx.lengths, count: 0 };
+    this.tapBatch = { buffer: this.tapFdIo.rx.buffer, slotSize, lengths: this.tapFdIo.rx.lengths, count: 0 };
     tapSetCarrier(tapFd, false);
   }
 
@@ -51,6 +66,7 @@ export class ChannelBridge implements LinkEvents {
   private fromTap(count: number): void {
     this.tapBatch.count = count;
     this.pendingFrom = 0;
+    if (this.tap) this.txDroppedAt.fill(0);
     this.pump();
   }
 
@@ -60,7 +76,7 @@ export class ChannelBridge implements LinkEvents {
     const start = this.pendingFrom;
     if (start >= batch.count) return;
     if (!this.link) {
-      for (let i = start; i < batch.count; i++) this.onDrop('linkDown', 'tx', batch.lengths[i] as number);
+      for (let i = start; i < batch.count; i++) this.onDrop('linkDown', 'tx', batch.lengths[i] as number, { batch, index: i });
       this.pendingFrom = batch.count;
       return;
     }
@@ -72,9 +88,23 @@ export class ChannelBridge implements LinkEvents {
     this.counters.tx.packets += consumed - this.txDroppedPackets;
     this.counters.tx.bytes += bytes - this.txDroppedBytes;
     this.pendingFrom = start + consumed;
+    if (this.tap) this.captureSent(start, start + consumed);
     if (busy && !this.blocked) {
       this.blocked = true;
-      this.tap.pauseRead();
+      this.tapFdIo.pauseRead();
+    }
+  }
+
+  setTap(tap: FrameTap | undefined): void {
+    this.tap = tap;
+    this.txDroppedAt.fill(0);
+  }
+
+  private captureSent(from: number, to: number): void {
+    const { buffer, slotSize, lengths } = this.tapBatch;
+    for (let i = from; i < to; i++) {
+      if (this.txDroppedAt[i]) this.txDroppedAt[i] = 0;
+      else this.tap?.frame('tx', buffer.subarray(i * slotSize, i * slotSize + (lengths[i] as number)));
     }
   }
 
@@ -82,7 +112,7 @@ export class ChannelBridge implements LinkEvents {
     this.pump();
     if (this.blocked && this.pendingFrom >= this.tapBatch.count) {
       this.blocked = false;
-      this.tap.resumeRead();
+      this.tapFdIo.resumeRead();
     }
   }
 
@@ -96,14 +126,17 @@ export class ChannelBridge implements LinkEvents {
       }
       let end = i;
       while (end < count && lengths[end] !== 0) end++;
-      const written = this.tap.writeBatch(batch.buffer, batch.slotSize, lengths, i, end);
+      const written = this.tapFdIo.writeBatch(batch.buffer, batch.slotSize, lengths, i, end);
       this.counters.rx.packets += written;
-      for (let k = i; k < i + written; k++) this.counters.rx.bytes += lengths[k] as number;
+      for (let k = i; k < i + written; k++) {
+        this.counters.rx.bytes += lengths[k] as number;
+        if (this.tap) this.tap.frame('rx', batch.buffer.subarray(k * batch.slotSize, k * batch.slotSize + (lengths[k] as number)));
+      }
       i += written;
       if (i < end) {
         // The TAP refused one frame (queue full, or not a valid frame): count it and go on.
-        const errno = this.tap.lastErrno;
-        this.onDrop(errno === EAGAIN || errno === ENOBUFS ? 'busy' : 'runt', 'rx', lengths[i] as number);
+        const errno = this.tapFdIo.lastErrno;
+        this.onDrop(errno === EAGAIN || errno === ENOBUFS ? 'busy' : 'runt', 'rx', lengths[i] as number, { batch, index: i });
         i++;
       }
     }
@@ -120,25 +153,29 @@ export class ChannelBridge implements LinkEvents {
     if (!up) {
       // Frames held for a link that is gone will not be sent: count them and start reading again.
       for (let i = this.pendingFrom; i < this.tapBatch.count; i++) {
-        this.onDrop('linkDown', 'tx', this.tapBatch.lengths[i] as number);
+        this.onDrop('linkDown', 'tx', this.tapBatch.lengths[i] as number, { batch: this.tapBatch, index: i });
       }
       this.pendingFrom = this.tapBatch.count;
       if (this.blocked) {
         this.blocked = false;
-        this.tap.resumeRead();
+        this.tapFdIo.resumeRead();
       }
     }
   }
 
-  onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number): void {
+  onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number, frame?: FrameRef): void {
     this.counters.drops[reason]++;
     if (direction === 'tx') {
       this.txDroppedPackets++;
       this.txDroppedBytes += bytes;
     }
+    if (this.tap && frame) {
+      this.tap.frame(direction, frameView(frame, bytes), reason, bytes);
+      if (direction === 'tx' && frame.batch === this.tapBatch) this.txDroppedAt[frame.index] = 1;
+    }
   }
 
   close(): void {
-    this.tap.close();
+    this.tapFdIo.close();
   }
 }

@@ -25,7 +25,7 @@ export function newCounters(): ChannelCounters {
   return {
     tx: { packets: 0, bytes: 0 },
     rx: { packets: 0, bytes: 0 },
-    drops: { oversize: 0, busy: 0, linkDown: 0, runt: 0 },
+    drops: { oversize: 0, busy: 0, linkDown: 0, runt: 0, framing: 0 },
     link: 'down',
     linkChangedAt: new Date().toISOString(),
     linkChanges: 0,

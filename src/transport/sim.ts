@@ -23,6 +23,8 @@ export interface SimOptions {
   log: Logger;
   /** How long a peer stays down after it exits before it is started again (a remote core rebooting). */
   restartDelayMs?: number;
+  /** Debug/tests: channels whose peer speaks only raw framing even when the plan says frag. */
+  rawOnlyPeers?: readonly number[];
 }
 
 export class SimTransport implements Transport {
@@ -65,6 +67,8 @@ export class SimLink implements ChannelLink {
   readonly channel: number;
   up = false;
   private data: MessageFd | undefined;
+  /** The data socket's receive arena as a batch: one object, reused for every delivery. */
+  private rxBatch: MessageBatch = { buffer: Buffer.alloc(0), slotSize: 1, lengths: new Uint32Array(0), count: 0 };
   private doorbell: MessageFd | undefined;
   private peer: RunningPeer | undefined;
   private inFlight = 0;
@@ -107,6 +111,7 @@ export class SimLink implements ChannelLink {
           mtu: this.plan.mtu,
           maxPayload: this.plan.maxPayload,
           numBufs: this.plan.numBufs,
+          framing: this.plan.framing === 'frag' && !this.opts.rawOnlyPeers?.includes(this.plan.channel) ? 'frag' : 'raw',
         },
         dataPeer,
         bellPeer,
@@ -138,6 +143,7 @@ export class SimLink implements ChannelLink {
       onWritable: () => this.onRoom(),
       onHangup: () => this.linkLost(),
     });
+    this.rxBatch = { buffer: this.data.rx.buffer, slotSize: this.data.slotSize, lengths: this.data.rx.lengths, count: 0 };
     this.doorbell = new MessageFd(bellOurs, {
       slotSize: DOORBELL_SLOT,
       batch: DOORBELL_BATCH,
@@ -155,7 +161,7 @@ export class SimLink implements ChannelLink {
     let i = start;
     while (i < count) {
       if (!this.up || !this.data) {
-        for (; i < count; i++) if (lengths[i]) this.events.onDrop('linkDown', 'tx', lengths[i] as number);
+        for (; i < count; i++) if (lengths[i]) this.events.onDrop('linkDown', 'tx', lengths[i] as number, { batch, index: i });
         break;
       }
       const room = this.ringSlots - this.inFlight;
@@ -165,7 +171,7 @@ export class SimLink implements ChannelLink {
       while (end < count && end - i < room && (lengths[end] as number) <= this.maxPayload && lengths[end] !== 0) end++;
       if (end === i) {
         const len = lengths[i] as number;
-        if (len) this.events.onDrop('oversize', 'tx', len);
+        if (len) this.events.onDrop('oversize', 'tx', len, { batch, index: i });
         i++;
         continue;
       }
@@ -179,7 +185,7 @@ export class SimLink implements ChannelLink {
           return this.busy(i - start);
         }
         if (errno === EMSGSIZE) {
-          this.events.onDrop('oversize', 'tx', lengths[i] as number);
+          this.events.onDrop('oversize', 'tx', lengths[i] as number, { batch, index: i });
           i++;
           continue;
         }
@@ -213,18 +219,20 @@ export class SimLink implements ChannelLink {
   private onData(count: number): void {
     const data = this.data;
     if (!data) return;
-    const { buffer, lengths } = data.rx;
+    const batch = this.rxBatch;
+    batch.count = count;
+    const { lengths } = batch;
     for (let i = 0; i < count; i++) {
       const len = lengths[i] as number;
       if (len > this.maxPayload) {
-        this.events.onDrop('oversize', 'rx', len);
+        this.events.onDrop('oversize', 'rx', len, { batch, index: i });
         lengths[i] = 0;
       } else if (len < ETH_HEADER) {
-        this.events.onDrop('runt', 'rx', len);
+        this.events.onDrop('runt', 'rx', len, { batch, index: i });
         lengths[i] = 0;
       }
     }
-    this.events.onMessages({ buffer, slotSize: this.plan.maxPayload, lengths, count });
+    this.events.onMessages(batch);
     // Every buffer the peer filled is free again: ring the doorbell once for the whole batch.
     this.credit.writeUInt32BE(count, 0);
     this.doorbell?.writeBatch(this.credit, DOORBELL_SLOT, this.creditLength, 0, 1);

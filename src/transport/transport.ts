@@ -19,11 +19,21 @@ export interface LinkEvents {
   onWritable(): void;
   /** The endpoint went away (remote restart, device removed) or came back. */
   onLinkChange(up: boolean): void;
-  /** A message refused by the link or malformed on arrival, counted by the bridge. */
-  onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number): void;
+  /**
+   * A message refused by the link or malformed on arrival, counted by the bridge. `frame` says where its
+   * bytes are (tx: the batch given to send(); rx: the batch about to be delivered), valid only during the
+   * call, so a capture can record what was dropped.
+   */
+  onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number, frame?: FrameRef): void;
 }
 
-export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt';
+/** framing: a frame the `frag` framing could not send (spec rule 3.8) or reassemble (src/framing/). */
+export interface FrameRef {
+  batch: MessageBatch;
+  index: number;
+}
+
+export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt' | 'framing';
 
 export interface SendResult {
   /** Messages consumed from the batch (sent or dropped with onDrop). */
