@@ -13,11 +13,14 @@
         "native/seqpacket.cc",
         "native/poll_handle.cc",
         "native/fd_watch.cc",
-        "native/message_fd.cc"
+        "native/message_fd.cc",
+        "native/netns_call.cc",
+        "native/rpmsg_dev.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
       ],
+      "include_dirs": ["kmod"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
     }

@@ -39,6 +39,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSeqpacket(env, exports);
   InitFdWatch(env, exports);
   InitMessageFd(env, exports);
+  InitNetnsCall(env, exports);
+  InitRpmsgDev(env, exports);
   return exports;
 }
 

@@ -9,6 +9,8 @@ void InitTap(Napi::Env env, Napi::Object exports);
 void InitSeqpacket(Napi::Env env, Napi::Object exports);
 void InitFdWatch(Napi::Env env, Napi::Object exports);
 void InitMessageFd(Napi::Env env, Napi::Object exports);
+void InitNetnsCall(Napi::Env env, Napi::Object exports);
+void InitRpmsgDev(Napi::Env env, Napi::Object exports);
 
 // Argument helpers shared by the parts: they throw a TypeError naming `what` on bad input.
 int FdArg(const Napi::CallbackInfo& info, size_t index, const char* what);

@@ -8,6 +8,8 @@
 // Send: writeBatch() writes a run of messages in one call, one write() each, and stops at the first
 // error, leaving its errno in lastErrno. Entries of length 0 are skipped (see transport.ts).
 // End of stream, POLLERR or a read error calls onHangup(errno) (0 = orderly end) and stops polling.
+// batchIoctl (an rpmsg-eth device only): both directions move whole batches through the module's
+// READ_BATCH/WRITE_BATCH ioctls (rpmsg_dev.cc), one syscall per batch instead of one per message.
 #include <errno.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
@@ -23,6 +25,7 @@
 #include "errno_error.h"
 #include "exports.h"
 #include "poll_handle.h"
+#include "rpmsg_dev.h"
 
 namespace rpmsg_eth {
 
@@ -39,7 +42,7 @@ class MessageFd : public Napi::ObjectWrap<MessageFd> {
                         InstanceAccessor<&MessageFd::Fd>("fd")});
   }
 
-  // new MessageFd(fd, slotSize, batch, rxArena, rxLengths, onReadable, onWritable, onHangup)
+  // new MessageFd(fd, slotSize, batch, rxArena, rxLengths, onReadable, onWritable, onHangup[, batchIoctl])
   // rxArena: a Buffer of at least batch * slotSize + 1 bytes (the extra byte detects truncation);
   // rxLengths: a Uint32Array of at least `batch` entries. Both stay referenced until destruction.
   explicit MessageFd(const Napi::CallbackInfo& info);
@@ -77,7 +80,7 @@ class MessageFd : public Napi::ObjectWrap<MessageFd> {
   Napi::FunctionReference onReadable_, onWritable_, onHangup_;
   std::unique_ptr<Napi::AsyncContext> context_;
   std::unique_ptr<PollHandle> poll_;  // null once closed or hung up
-  bool reading_ = true, wantWritable_ = false;
+  bool reading_ = true, wantWritable_ = false, batchIoctl_ = false;
   int lastErrno_ = 0;
 };
 
@@ -122,6 +125,10 @@ MessageFd::MessageFd(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MessageF
   onReadable_ = Napi::Persistent(FunctionArg(info, 5, "onReadable"));
   onWritable_ = Napi::Persistent(FunctionArg(info, 6, "onWritable"));
   onHangup_ = Napi::Persistent(FunctionArg(info, 7, "onHangup"));
+  batchIoctl_ = info.Length() > 8 && info[8].ToBoolean();
+  if (batchIoctl_ && !RpmsgEthProbe(fd))
+    ThrowErrno(env, errno, "ioctl(RPMSG_ETH_IOC_INFO)", "MessageFd with batchIoctl on fd " + std::to_string(fd),
+               "batch ioctls need an rpmsg-eth device (/dev/rpmsg-ethN)");
 
   struct stat st;
   if (fstat(fd, &st) < 0) ThrowErrno(env, errno, "fstat", "MessageFd on fd " + std::to_string(fd));
@@ -179,8 +186,12 @@ void MessageFd::ReadBatch() {
   bool hangup = false;
   int hangupErrno = 0;
   while (count < batch_) {
-    ssize_t n = ReceiveOne(rx_ + static_cast<size_t>(count) * slotSize_);
-    if (n > 0 || (n == 0 && !AtEndOfStream())) {
+    uint8_t* slot = rx_ + static_cast<size_t>(count) * slotSize_;
+    ssize_t n = batchIoctl_ ? RpmsgEthReadBatch(fd_, slot, slotSize_, rxLengths_ + count, batch_ - count)
+                            : ReceiveOne(slot);
+    if (batchIoctl_ && n > 0) {
+      count += static_cast<uint32_t>(n);
+    } else if (n > 0 || (n == 0 && !AtEndOfStream())) {
       rxLengths_[count++] = static_cast<uint32_t>(n);
     } else if (n == 0) {
       hangup = true;
@@ -242,6 +253,16 @@ Napi::Value MessageFd::WriteBatch(const Napi::CallbackInfo& info) {
   const uint32_t* len = lengths.Data();
   int64_t written = start;
   lastErrno_ = 0;
+  if (batchIoctl_ && fd_ >= 0) {
+    // The whole run goes to the module in one ioctl: check every message before any is written.
+    for (int64_t i = start; i < end; i++)
+      if (len[i] > slotSize || i * slotSize + len[i] > static_cast<int64_t>(buffer.Length()))
+        throw Napi::RangeError::New(env, "writeBatch: message " + std::to_string(i) + " (length " +
+                                             std::to_string(len[i]) + ") lies outside its slot or the buffer");
+    written = RpmsgEthWriteBatch(fd_, base, static_cast<uint32_t>(slotSize), len, static_cast<uint32_t>(start),
+                                 static_cast<uint32_t>(end), &lastErrno_);
+    return Napi::Number::New(env, static_cast<double>(written - start));
+  }
   for (; written < end; written++) {
     uint32_t n = len[written];
     if (n > slotSize || written * slotSize + n > static_cast<int64_t>(buffer.Length()))

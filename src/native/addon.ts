@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
+import type { RpmsgEthInfo } from './rpmsg-dev.js';
 
 export interface NativeMessageFd {
   readonly fd: number;
@@ -30,6 +31,7 @@ export interface NativeAddon {
   seqpacketAccept(fd: number): number | null;
   seqpacketConnect(path: string): number;
   closeFd(fd: number): void;
+  withNetns<T>(netns: string, fn: () => T): T;
   FdWatch: new (fd: number, onReadable: () => void) => NativeFdWatch;
   MessageFd: new (
     fd: number,
@@ -40,7 +42,13 @@ export interface NativeAddon {
     onReadable: (count: number) => void,
     onWritable: () => void,
     onHangup: (errno: number) => void,
+    batchIoctl?: boolean,
   ) => NativeMessageFd;
+  rpmsgEthInfo(fd: number): RpmsgEthInfo;
+  rpmsgCreateEndpoint(ctrlFd: number, name: string, src: number, dst: number): void;
+  rpmsgDestroyEndpoint(fd: number): void;
+  readonly RPMSG_ETH_API_VERSION: number;
+  readonly RPMSG_ETH_BATCH_MAX: number;
 }
 
 const ADDON_FILE = join('build', 'Release', 'rpmsg_eth_native.node');

@@ -2,4 +2,12 @@
 export { tapCreate, linkSet, tapSetCarrier, type LinkSettings } from './tap.js';
 export { seqpacketPair, seqpacketListen, seqpacketAccept, seqpacketConnect, closeFd } from './seqpacket.js';
 export { FdWatch } from './fd-watch.js';
+export { withNetns } from './netns-call.js';
 export { MessageFd, type MessageFdOptions, type ReceiveArena } from './message-fd.js';
+export {
+  rpmsgEthInfo,
+  rpmsgEthApiVersion,
+  rpmsgCreateEndpoint,
+  rpmsgDestroyEndpoint,
+  type RpmsgEthInfo,
+} from './rpmsg-dev.js';

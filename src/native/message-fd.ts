@@ -17,6 +17,11 @@ export interface MessageFdOptions {
   onWritable?(): void;
   /** The peer or device went away (errno; 0 = orderly end of stream). Polling has stopped. */
   onHangup?(errno: number): void;
+  /**
+   * /dev/rpmsg-ethN only: move whole batches with the module's READ_BATCH/WRITE_BATCH ioctls
+   * (one syscall per batch). The constructor throws if the fd is not an rpmsg-eth device.
+   */
+  batchIoctl?: boolean;
 }
 
 export interface ReceiveArena {
@@ -48,6 +53,7 @@ export class MessageFd {
       (count) => options.onReadable(count),
       () => options.onWritable?.(),
       (errno) => options.onHangup?.(errno),
+      options.batchIoctl ?? false,
     );
   }
 

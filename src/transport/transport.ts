@@ -27,12 +27,12 @@ export interface LinkEvents {
   onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number, frame?: FrameRef): void;
 }
 
-/** framing: a frame the `frag` framing could not send (spec rule 3.8) or reassemble (src/framing/). */
 export interface FrameRef {
   batch: MessageBatch;
   index: number;
 }
 
+/** framing: a frame the `frag` framing could not send (spec rule 3.8) or reassemble (src/framing/). */
 export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt' | 'framing';
 
 export interface SendResult {
