@@ -8,14 +8,22 @@ import { loadPlan, type LoadedPlan } from '../src/channels/plan.js';
 import type { ChannelPlan } from '../src/channels/types.js';
 import type { ControlRequest } from '../src/control/protocol.js';
 import { ControlServer } from '../src/control/server.js';
+import type { Config } from '../src/config/schema.js';
+import { FragLink } from '../src/framing/frag-link.js';
+import { PeerHealth } from '../src/health/peer-health.js';
+import { createMetricsRegistry, type ChannelMetrics } from '../src/metrics/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../src/metrics/server.js';
 import { channelMac } from '../src/iface/mac.js';
 import type { Logger } from '../src/log.js';
 import { closeFd, linkSet, tapCreate } from '../src/native/index.js';
 import { ip } from '../src/netns/ip.js';
 import { OwnedNamespaces } from '../src/netns/namespaces.js';
+import { KmodTransport } from '../src/transport/kmod.js';
+import { RpmsgCharTransport } from '../src/transport/rpmsg-char.js';
 import { SimLink, SimTransport } from '../src/transport/sim.js';
 import type { ChannelLink, Transport } from '../src/transport/transport.js';
 import { UserError } from '../src/util/errors.js';
+import { runCapture, runReplay, type CaptureTarget } from './capture.js';
 
 const ETH_HEADER = 14;
 
@@ -26,6 +34,12 @@ export interface DaemonOptions {
   netns?: string;
   peerNetns?: string;
   channels?: number[];
+  /** `up --metrics [ADDR:]PORT`, over the config's. */
+  metrics?: string;
+  /** `up --framing`: every channel's framing, over the config's. */
+  framing?: 'raw' | 'frag';
+  /** Debug/tests (sim): channels whose simulated peer speaks only raw framing. */
+  simRawOnlyPeers?: number[];
   controlSocket: string;
   log: Logger;
 }
@@ -36,7 +50,10 @@ interface RunningChannel {
   tapFd: number;
   bridge?: ChannelBridge;
   link?: ChannelLink;
+  /** frag framing: between the bridge and `link`. */
+  frag?: FragLink;
   rates?: RateMeter;
+  health?: PeerHealth;
 }
 
 export interface ReloadResult {
@@ -60,6 +77,10 @@ export class Daemon {
   /** Reloads run one after another, never beside a start or a stop. */
   private reloading: Promise<unknown> = Promise.resolve();
   private rateTimer: NodeJS.Timeout | undefined;
+  private metrics: MetricsServer | undefined;
+  private readonly captureStops = new Set<AbortController>();
+  /** The config in force: health settings are read from it when a channel comes up. */
+  private config: Config | undefined;
   private readonly log: Logger;
   private resolveStopped!: () => void;
   /** Resolves once a stop() has finished tearing down. */
@@ -91,19 +112,28 @@ export class Daemon {
   }
 
   private readPlan(): LoadedPlan {
-    const loaded = loadPlan({ deviceTree: this.opts.deviceTree, configPath: this.opts.configPath });
+    const loaded = loadPlan({ deviceTree: this.opts.deviceTree, configPath: this.opts.configPath, framing: this.opts.framing });
     for (const f of loaded.findings) this.log.warn({ property: f.property, channel: f.channel }, formatFinding(f));
     return loaded;
   }
 
   private async startAll(): Promise<void> {
     const loaded = this.readPlan();
+    this.config = loaded.config;
     this.transportName = this.opts.transport ?? loaded.config.transport;
     const wanted = selectChannels(loaded.plans, this.opts.channels);
 
-    this.control = new ControlServer(this.opts.controlSocket, (req) => this.answer(req));
+    this.control = new ControlServer(this.opts.controlSocket, (req, closed) => this.answer(req, closed));
     await this.control.start();
     this.check();
+    const metricsSpec = this.opts.metrics ?? loaded.config.metrics;
+    if (metricsSpec) {
+      this.metrics = await startMetricsServer(metricsSpec, createMetricsRegistry(() => this.metricsSnapshot()), {
+        onError: (err: Error) => this.log.error({ err: err.message }, 'metrics endpoint'),
+      });
+      this.log.info({ address: this.metrics.address, port: this.metrics.port }, `metrics on http://${this.metrics.address}:${this.metrics.port}/metrics`);
+      this.check();
+    }
 
     if (this.opts.netns) await this.ensureNamespace(this.opts.netns);
     this.check();
@@ -131,12 +161,14 @@ export class Daemon {
   }
 
   private async openTransport(name: string, peerNetns: string): Promise<Transport> {
-    if (name !== 'sim') throw new UserError(`transport "${name}" is not available in this build; use --transport sim`, 1);
+    if (name === 'kmod') return new KmodTransport({ log: this.log });
+    if (name === 'rpmsg-char') return new RpmsgCharTransport({ log: this.log });
+    if (name !== 'sim') throw new UserError(`unknown transport "${name}" (sim, kmod or rpmsg-char)`, 2);
     if (this.opts.netns && this.opts.netns === peerNetns) {
       throw new UserError(`--netns and --peer-netns must differ (both are "${peerNetns}")`, 1);
     }
     await this.ensureNamespace(peerNetns);
-    return new SimTransport({ peerNetns, log: this.log });
+    return new SimTransport({ peerNetns, log: this.log, rawOnlyPeers: this.opts.simRawOnlyPeers });
   }
 
   private async startChannel(plan: ChannelPlan): Promise<void> {
@@ -147,20 +179,98 @@ export class Daemon {
     const bridge = new ChannelBridge(plan, tapFd, this.log);
     channel.bridge = bridge;
     channel.rates = new RateMeter(bridge.counters);
-    const link = await (this.transport as Transport).open(plan, bridge);
+    const frag = plan.framing === 'frag' ? this.fragLink(channel, bridge) : undefined;
+    const link = await (this.transport as Transport).open(plan, frag ?? bridge);
+    frag?.attach(link);
     channel.link = link;
-    // The endpoint may allow less than the device tree promises: the smaller limit wins.
-    channel.mtu = Math.min(plan.mtu, link.maxPayload - ETH_HEADER);
+    channel.frag = frag;
+    // The endpoint may allow less than the device tree promises: the smaller limit wins. With frag the
+    // plan's MTU holds unless the negotiation falls back to raw (onModeChange).
+    channel.mtu = frag ? plan.mtu : Math.min(plan.mtu, link.maxPayload - ETH_HEADER);
     linkSet(plan.ifname, { netns, mtu: channel.mtu, mac: channelMac(plan.channel, 'linux'), up: true });
     await ip(['addr', 'add', plan.address, 'dev', plan.ifname], netns);
-    bridge.attach(link);
+    bridge.attach(frag ?? link);
+    this.startHealth(channel);
     this.log.info(
-      { ifname: plan.ifname, channel: plan.channel, name: plan.name, mtu: channel.mtu, address: plan.address, peer: plan.peerAddress },
+      { ifname: plan.ifname, channel: plan.channel, name: plan.name, mtu: channel.mtu, framing: plan.framing, address: plan.address, peer: plan.peerAddress },
       `${plan.ifname} up: ${plan.name}, mtu ${channel.mtu}, ${plan.address} -> ${plan.peerAddress}`,
     );
   }
 
+  /** The frag framing for a channel; its negotiation outcome sets the interface MTU. */
+  private fragLink(channel: RunningChannel, bridge: ChannelBridge): FragLink {
+    const { plan } = channel;
+    return new FragLink(bridge, {
+      channel: plan.channel,
+      ifname: plan.ifname,
+      maxFrame: plan.mtu + ETH_HEADER,
+      log: this.log,
+      onModeChange: (_mode, mtu) => {
+        const wanted = Math.min(plan.mtu, mtu);
+        if (wanted === channel.mtu || this.channels.get(plan.channel) !== channel) return;
+        try {
+          linkSet(plan.ifname, { netns: this.opts.netns, mtu: wanted });
+          channel.mtu = wanted;
+        } catch (err) {
+          this.log.error({ ifname: plan.ifname, err: (err as Error).message }, `${plan.ifname}: cannot set mtu ${wanted}`);
+        }
+      },
+    });
+  }
+
+  /** ICMP probes to the channel's peer, unless switched off globally or for the channel. */
+  private startHealth(channel: RunningChannel): void {
+    channel.health?.stop();
+    channel.health = undefined;
+    const settings = this.config?.health;
+    const { plan } = channel;
+    if (!settings || settings.intervalMs === 0 || this.config?.channels[String(plan.channel)]?.health === false) return;
+    channel.health = new PeerHealth({
+      ifname: plan.ifname,
+      peerAddress: plan.peerAddress,
+      netns: this.opts.netns,
+      intervalMs: settings.intervalMs,
+      failAfter: settings.failAfter,
+      onChange: (reachable, state) => {
+        const fields = { ifname: plan.ifname, channel: plan.channel, peer: plan.peerAddress, rttMs: state.rttMs };
+        if (reachable) this.log.info(fields, `${plan.ifname}: peer ${plan.peerAddress} reachable`);
+        else this.log.warn({ ...fields, error: state.lastError }, `${plan.ifname}: peer ${plan.peerAddress} unreachable`);
+      },
+    });
+    channel.health.start();
+  }
+
+  private metricsSnapshot(): ChannelMetrics[] {
+    return [...this.channels.values()].flatMap((c) => {
+      const counters = c.bridge?.counters;
+      if (!counters) return [];
+      const peer = c.health?.state;
+      return [
+        {
+          device: c.plan.ifname,
+          channel: c.plan.channel,
+          channelName: c.plan.name,
+          rx: counters.rx,
+          tx: counters.tx,
+          rxDrops: counters.rxDrops,
+          txDrops: counters.txDrops,
+          up: counters.link === 'up',
+          carrierChanges: counters.linkChanges,
+          mtu: c.mtu,
+          peer: peer ? { reachable: peer.reachable, rttMs: peer.rttMs } : null,
+        },
+      ];
+    });
+  }
+
+  private captureTargets(): CaptureTarget[] {
+    return [...this.channels.values()].flatMap((c) =>
+      c.bridge ? [{ channel: c.plan.channel, ifname: c.plan.ifname, name: c.plan.name, bridge: c.bridge }] : [],
+    );
+  }
+
   private async stopChannel(channel: RunningChannel): Promise<void> {
+    channel.health?.stop();
     this.channels.delete(channel.plan.channel);
     await channel.link?.close();
     if (channel.bridge) channel.bridge.close();
@@ -184,6 +294,7 @@ export class Daemon {
   private async applyReload(): Promise<ReloadResult> {
     if (this.stopping) throw new UserError('the daemon is stopping', 1);
     const loaded = this.readPlan();
+    this.config = loaded.config;
     const transport = this.opts.transport ?? loaded.config.transport;
     if (transport !== this.transportName) {
       throw new UserError(`the transport changed (${this.transportName} -> ${transport}): that needs a restart, not a reload`, 1);
@@ -231,6 +342,7 @@ export class Daemon {
       await ip(['addr', 'del', old.address, 'dev', plan.ifname], netns);
     }
     if (channel.link instanceof SimLink) await channel.link.applyPlan(plan);
+    if (old.peerAddress !== plan.peerAddress) this.startHealth(channel);
     this.log.info({ ifname: plan.ifname, mtu, address: plan.address, peer: plan.peerAddress }, `${plan.ifname} reconfigured`);
   }
 
@@ -244,18 +356,40 @@ export class Daemon {
       address: c.plan.address,
       peerAddress: c.plan.peerAddress,
       ...counters,
+      ...(c.frag ? { framing: c.frag.stats() } : {}),
       carrier: counters?.link === 'up',
       rates: c.rates?.rates,
+      peer: c.health ? c.health.state : null,
     };
   }
 
-  private async answer(req: ControlRequest): Promise<unknown> {
+  private async answer(req: ControlRequest, closed: AbortSignal): Promise<unknown> {
     switch (req.cmd) {
       case 'stats':
       case 'status':
         return { channels: [...this.channels.values()].filter((c) => c.bridge).map((c) => this.channelStatus(c)) };
       case 'reload':
         return this.reload();
+      case 'capture': {
+        // Ends with the client (Ctrl-C) or with the daemon, whichever goes first.
+        const stop = new AbortController();
+        closed.addEventListener('abort', () => stop.abort());
+        this.captureStops.add(stop);
+        try {
+          const result = await runCapture(req, this.captureTargets(), stop.signal, (ifnames) =>
+            this.log.info({ file: req.file, interfaces: ifnames }, `capture started: ${req.file}`),
+          );
+          this.log.info({ file: req.file, ...result }, `capture ended (${result.ended}): ${result.frames} frame(s)`);
+          return result;
+        } finally {
+          this.captureStops.delete(stop);
+        }
+      }
+      case 'replay': {
+        const target = this.captureTargets().find((t) => t.channel === req.channel);
+        if (!target) throw new UserError(`no running channel ${req.channel}`, 1);
+        return runReplay(req.file, target);
+      }
       case 'peer-restart': {
         if (!(this.transport instanceof SimTransport)) throw new Error('peer-restart needs the sim transport');
         if (!this.transport.restartPeer(req.channel, req.downMs ?? 1000)) throw new Error(`no channel ${req.channel}`);
@@ -278,6 +412,9 @@ export class Daemon {
 
   private async teardown(): Promise<void> {
     if (this.rateTimer) clearInterval(this.rateTimer);
+    for (const c of this.channels.values()) c.health?.stop();
+    for (const stop of this.captureStops) stop.abort();
+    await this.metrics?.close().catch(() => undefined);
     await this.control?.close().catch(() => undefined);
     await this.transport?.close().catch((err: Error) => this.log.error({ err: err.message }, 'closing transport'));
     for (const c of this.channels.values()) {
@@ -315,6 +452,9 @@ function sameRing(a: ChannelPlan, b: ChannelPlan): boolean {
     a.remoteEndpoint === b.remoteEndpoint &&
     a.bufSize === b.bufSize &&
     a.numBufs === b.numBufs &&
-    a.index === b.index
+    a.index === b.index &&
+    // frag's frame limit is fixed when its link is built.
+    a.framing === b.framing &&
+    (a.framing === 'raw' || a.mtu === b.mtu)
   );
 }

@@ -31,6 +31,9 @@ export function upCommand(): Command {
     .option('--netns <name>', 'create the interfaces in this network namespace (created if missing)')
     .option('--peer-netns <name>', 'sim only: namespace of the simulated VxWorks peers (default: the config\'s, rpmsg-vx)')
     .option('--channels <list>', 'only these channel numbers, e.g. 0,3,5-7', parseChannelList)
+    .addOption(new Option('--framing <framing>', 'framing of every channel, over the config\'s (frag: docs/frag-wire-spec.md)').choices(['raw', 'frag']))
+    .addOption(new Option('--sim-raw-only-peers <list>', 'debug: these channels\' simulated peers speak only raw').argParser(parseChannelList).hideHelp())
+    .option('--metrics <[addr:]port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (loopback unless ADDR is given); off by default')
     .option('--control-socket <path>', 'control socket path (default /run/rpmsg-eth/control.sock, or $RPMSG_ETH_CONTROL)')
     .action(async (deviceTree: string | undefined, o: Record<string, unknown>) => {
       const log = createLogger();
@@ -41,6 +44,9 @@ export function upCommand(): Command {
         netns: o.netns as string | undefined,
         peerNetns: o.peerNetns as string | undefined,
         channels: o.channels as number[] | undefined,
+        metrics: o.metrics as string | undefined,
+        framing: o.framing as 'raw' | 'frag' | undefined,
+        simRawOnlyPeers: o.simRawOnlyPeers as number[] | undefined,
         controlSocket: controlSocketPath(o.controlSocket as string | undefined),
         log,
       });

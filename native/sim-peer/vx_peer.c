@@ -16,7 +16,14 @@
  * reading its TAP when the daemon holds num-bufs/2 unacknowledged frames, and returns a credit for
  * every frame it takes from the daemon once it has delivered it.
  *
- * Usage: vx-peer --netns NS --ifname NAME --mac MAC --mtu MTU --max-payload N --num-bufs N
+ * With --framing frag the peer speaks the `frag` framing (docs/frag-wire-spec.md) through the portable
+ * implementation a VxWorks driver would embed (native/frag/rpmsg_frag.c): it sends a PROBE when it
+ * starts, answers the daemon's PROBEs, reassembles fragments from the daemon at any time, and fragments
+ * its own frames once the daemon has shown that it speaks frag. Without it the peer is a plain raw-only
+ * peer: one frame per message, MTU at most max-payload - 14, frag messages reach its interface as the
+ * foreign Ethernet frames they look like.
+ *
+ * Usage: vx-peer --netns NS --ifname NAME --mac MAC --mtu MTU --max-payload N --num-bufs N [--framing frag]
  * Prints "ready" on stdout once its interface exists and is up; exits on SIGTERM or when the daemon
  * closes the data socket. Counters are printed as one JSON line on stderr at exit.
  */
@@ -36,11 +43,15 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "../frag/rpmsg_frag.h"
 
 #define DATA_FD 3
 #define DOORBELL_FD 4
 #define BATCH 64
+#define TICK_MS 100
 
 struct peer {
 	int tap;
@@ -48,6 +59,20 @@ struct peer {
 	unsigned int ring_slots;	/* num-bufs / 2: buffers per direction */
 	unsigned int in_flight;		/* frames sent to the daemon, not yet credited */
 	unsigned long long tx_frames, rx_frames, refused_oversize, tap_drops;
+	/* --framing frag */
+	int frag;			/* speaks frag: reassembles, answers probes */
+	int frag_tx;			/* sends with frag headers: the daemon has shown it speaks frag */
+	unsigned int max_frags;		/* messages the largest frame takes */
+	struct rpmsg_frag_tx tx;
+	struct rpmsg_frag_rx rx;
+	unsigned char *msg;		/* one outgoing message */
+	unsigned char *frame;		/* the frame being fragmented */
+	uint32_t frame_len;
+	uint32_t frag_next, frag_count;	/* next fragment to send, of frag_count (0: none pending) */
+	int want_out;			/* the data socket was full: wait for POLLOUT */
+	unsigned char ctl[RPMSG_FRAG_CONTROL_LEN];
+	int ctl_pending;		/* ctl waits for a free ring buffer */
+	unsigned long long signature_drops;
 };
 
 static volatile sig_atomic_t stop;
@@ -127,6 +152,69 @@ static void set_ring_room(unsigned int slots, unsigned int max_payload)
 		die("SO_SNDBUFFORCE");
 }
 
+static uint32_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+/* Send the pending control message if the daemon has a free buffer for it (never inside a frame). */
+static int flush_control(struct peer *p)
+{
+	if (!p->ctl_pending || p->frag_count || p->in_flight >= p->ring_slots)
+		return 0;
+	if (send(DATA_FD, p->ctl, sizeof(p->ctl), MSG_DONTWAIT) < 0)
+		return errno == EAGAIN ? (p->want_out = 1, 0) : -1;
+	p->want_out = 0;
+	p->ctl_pending = 0;
+	p->in_flight++;
+	return 0;
+}
+
+static void queue_control(struct peer *p, uint8_t type, uint32_t nonce)
+{
+	struct rpmsg_frag_probe pr = { type, RPMSG_FRAG_VERSION, (uint16_t)p->rx.max_frame, nonce };
+
+	if (rpmsg_frag_probe_build(&pr, p->ctl, sizeof(p->ctl)) == RPMSG_FRAG_CONTROL_LEN)
+		p->ctl_pending = 1;
+}
+
+/* A PROBE or PROBE_REPLY from the daemon: it speaks frag; a PROBE is answered. */
+static void on_control(struct peer *p, const unsigned char *m, size_t n)
+{
+	struct rpmsg_frag_probe pr;
+
+	if (rpmsg_frag_probe_parse(m, (uint32_t)n, &pr) < 0)
+		return;
+	if (pr.type == RPMSG_FRAG_PROBE)
+		queue_control(p, RPMSG_FRAG_PROBE_REPLY, pr.nonce);
+	rpmsg_frag_tx_set_max_frame(&p->tx, pr.max_frame);
+	p->frag_tx = 1;
+}
+
+/* One message from the daemon, frag mode: a raw frame, a fragment or a control message. */
+static void take_message(struct peer *p, const unsigned char *m, size_t n)
+{
+	const uint8_t *frame;
+	uint32_t frame_len;
+
+	switch (rpmsg_frag_rx_push(&p->rx, m, (uint32_t)n, now_ms(), &frame, &frame_len)) {
+	case RPMSG_FRAG_RX_FRAME:
+		if (write(p->tap, frame, frame_len) < 0)
+			p->tap_drops++;
+		else
+			p->rx_frames++;
+		break;
+	case RPMSG_FRAG_RX_CONTROL:
+		on_control(p, m, n);
+		break;
+	default:
+		break;
+	}
+}
+
 static void send_credit(unsigned int n)
 {
 	uint32_t v = n;
@@ -156,23 +244,69 @@ static int drain_data(struct peer *p, unsigned char *buf, size_t bufsize)
 			p->refused_oversize++;
 			continue;
 		}
-		if (write(p->tap, buf, n) < 0)
+		if (p->frag)
+			take_message(p, buf, n);
+		else if (write(p->tap, buf, n) < 0)
 			p->tap_drops++;
 		else
 			p->rx_frames++;
 	}
 	send_credit(consumed);
+	return p->frag ? flush_control(p) : 0;
+}
+
+/*
+ * Frag mode: the fragments of the current frame, back to back and in order. When the ring or the socket
+ * has no room, the rest waits (nothing else is sent meanwhile) until credits or POLLOUT come back.
+ */
+static int send_fragments(struct peer *p)
+{
+	while (p->frag_next < p->frag_count) {
+		uint32_t m;
+
+		if (p->in_flight >= p->ring_slots)
+			return 0;
+		m = rpmsg_frag_tx_fragment(&p->tx, p->frame, p->frame_len, p->frag_next, p->msg, p->max_payload);
+		if (send(DATA_FD, p->msg, m, MSG_DONTWAIT) < 0)
+			return errno == EAGAIN ? (p->want_out = 1, 0) : -1;
+		p->want_out = 0;
+		p->in_flight++;
+		p->frag_next++;
+	}
+	if (p->frag_count)
+		p->tx_frames++;
+	p->frag_count = p->frag_next = 0;
 	return 0;
+}
+
+/* Ring buffers a frame from the TAP may need: one, or the largest frame's fragments in frag mode. */
+static unsigned int tap_room_needed(const struct peer *p)
+{
+	return (p->frag_tx ? p->max_frags : 1) + (p->ctl_pending ? 1 : 0);
 }
 
 /* Peer -> daemon: only while the daemon has free buffers. */
 static int drain_tap(struct peer *p, unsigned char *buf, size_t bufsize)
 {
-	while (p->in_flight < p->ring_slots) {
-		ssize_t n = read(p->tap, buf, bufsize);
+	while (!p->frag_count && p->in_flight + tap_room_needed(p) <= p->ring_slots) {
+		ssize_t n = read(p->tap, p->frag_tx ? p->frame : buf, bufsize);
 
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (p->frag_tx) {
+			p->frame_len = (uint32_t)n;
+			p->frag_count = rpmsg_frag_tx_begin(&p->tx, p->frame_len);
+			if (!p->frag_count)
+				p->refused_oversize++;
+			if (send_fragments(p) < 0)
+				return -1;
+			continue;
+		}
+		/* Sending raw, a frag-speaking peer must not send what looks like a fragment (spec 3.8). */
+		if (p->frag && rpmsg_frag_has_signature(buf, (uint32_t)n)) {
+			p->signature_drops++;
+			continue;
+		}
 		if ((size_t)n > p->max_payload) {
 			p->refused_oversize++;
 			continue;
@@ -211,6 +345,7 @@ int main(int argc, char **argv)
 		{ "mtu", required_argument, 0, 'u' },
 		{ "max-payload", required_argument, 0, 'p' },
 		{ "num-bufs", required_argument, 0, 'b' },
+		{ "framing", required_argument, 0, 'f' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *netns = NULL, *ifname = NULL;
@@ -232,13 +367,33 @@ int main(int argc, char **argv)
 		case 'u': mtu = atoi(optarg); break;
 		case 'p': p.max_payload = strtoul(optarg, NULL, 0); break;
 		case 'b': p.ring_slots = strtoul(optarg, NULL, 0) / 2; break;
+		case 'f':
+			if (strcmp(optarg, "frag") && strcmp(optarg, "raw"))
+				return fprintf(stderr, "vx-peer: --framing raw|frag, not %s\n", optarg), 2;
+			p.frag = !strcmp(optarg, "frag");
+			break;
 		default: return 2;
 		}
 	}
 	if (!ifname || mtu <= 0 || !p.max_payload || !p.ring_slots) {
 		fprintf(stderr, "usage: vx-peer [--netns NS] --ifname NAME [--mac MAC] --mtu MTU "
-				"--max-payload N --num-bufs N  (data socket on fd 3, doorbell on fd 4)\n");
+				"--max-payload N --num-bufs N [--framing raw|frag]  (data socket on fd 3, doorbell on fd 4)\n");
 		return 2;
+	}
+	/* A raw-only peer cannot carry more than one message's worth of frame. */
+	if (!p.frag && (unsigned int)mtu + 14 > p.max_payload)
+		mtu = (int)p.max_payload - 14;
+	if (p.frag) {
+		if ((unsigned int)mtu + 14 > RPMSG_FRAG_MAX_FRAME || rpmsg_frag_tx_init(&p.tx, p.max_payload) < 0) {
+			fprintf(stderr, "vx-peer: --framing frag needs --mtu <= 9000 and --max-payload >= %u\n",
+				RPMSG_FRAG_MIN_PAYLOAD);
+			return 2;
+		}
+		p.max_frags = (mtu + 14 + p.tx.frag_payload - 1) / p.tx.frag_payload;
+		if (p.max_frags + 1 > p.ring_slots) {
+			fprintf(stderr, "vx-peer: a %d-byte frame does not fit %u ring buffers\n", mtu + 14, p.ring_slots);
+			return 2;
+		}
 	}
 
 	sa.sa_handler = on_signal;
@@ -255,17 +410,31 @@ int main(int argc, char **argv)
 	buf = malloc(bufsize);
 	if (!buf)
 		die("malloc");
+	if (p.frag) {
+		static uint8_t reassembly[RPMSG_FRAG_MAX_FRAME];
+
+		p.msg = malloc(p.max_payload);
+		p.frame = malloc(bufsize);
+		if (!p.msg || !p.frame)
+			die("malloc");
+		rpmsg_frag_rx_init(&p.rx, reassembly, (uint32_t)mtu + 14, 0);
+		/* Tell a daemon that is already running that this side (re)started and speaks frag (spec 6.5). */
+		queue_control(&p, RPMSG_FRAG_PROBE, (uint32_t)getpid() ^ now_ms());
+		if (flush_control(&p) < 0)
+			die("probe");
+	}
 	printf("ready\n");
 	fflush(stdout);
 
 	while (!stop) {
 		struct pollfd pfd[3] = {
-			{ .fd = DATA_FD, .events = POLLIN },
+			{ .fd = DATA_FD, .events = POLLIN | (p.want_out ? POLLOUT : 0) },
 			{ .fd = DOORBELL_FD, .events = POLLIN },
-			{ .fd = p.in_flight < p.ring_slots ? p.tap : -1, .events = POLLIN },
+			{ .fd = !p.frag_count && p.in_flight + tap_room_needed(&p) <= p.ring_slots ? p.tap : -1,
+			  .events = POLLIN },
 		};
 
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 3, p.frag ? TICK_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll");
@@ -274,11 +443,28 @@ int main(int argc, char **argv)
 			break;
 		if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain_doorbell(&p) < 0)
 			break;
-		if (p.in_flight < p.ring_slots && drain_tap(&p, buf, bufsize) < 0)
+		if (p.frag) {
+			rpmsg_frag_rx_tick(&p.rx, now_ms());
+			if (send_fragments(&p) < 0 || flush_control(&p) < 0)
+				break;
+		}
+		if (drain_tap(&p, buf, bufsize) < 0)
 			die("tap");
 	}
 	fprintf(stderr,
-		"{\"tx\":%llu,\"rx\":%llu,\"refusedOversize\":%llu,\"tapDrops\":%llu}\n",
+		"{\"tx\":%llu,\"rx\":%llu,\"refusedOversize\":%llu,\"tapDrops\":%llu",
 		p.tx_frames, p.rx_frames, p.refused_oversize, p.tap_drops);
+	if (p.frag) {
+		int i;
+
+		fprintf(stderr, ",\"frag\":{\"sending\":%s,\"fragmentsSent\":%u,\"fragmentsReceived\":%u,"
+			"\"framesReassembled\":%u,\"rawFrames\":%u,\"signatureDrops\":%llu",
+			p.frag_tx ? "true" : "false", p.tx.fragments_sent, p.rx.fragments_received,
+			p.rx.frames_reassembled, p.rx.raw_frames, p.signature_drops);
+		for (i = 0; i < RPMSG_FRAG_NFAILURES; i++)
+			fprintf(stderr, ",\"%s\":%u", rpmsg_frag_failure_names[i], p.rx.failures[i]);
+		fprintf(stderr, "}");
+	}
+	fprintf(stderr, "}\n");
 	return 0;
 }

@@ -39,6 +39,8 @@ export class ChannelBridge implements LinkEvents {
   private tap: FrameTap | undefined;
   /** Frames of the TAP batch dropped during send(), so the capture does not also show them as sent. */
   private readonly txDroppedAt = new Uint8Array(TAP_BATCH);
+  /** A replay borrows the TAP's arena: TAP reading stays paused until it is done. */
+  private injecting = false;
 
   constructor(
     readonly plan: ChannelPlan,
@@ -95,6 +97,10 @@ export class ChannelBridge implements LinkEvents {
     }
   }
 
+  get capturing(): boolean {
+    return this.tap !== undefined;
+  }
+
   setTap(tap: FrameTap | undefined): void {
     this.tap = tap;
     this.txDroppedAt.fill(0);
@@ -112,7 +118,7 @@ export class ChannelBridge implements LinkEvents {
     this.pump();
     if (this.blocked && this.pendingFrom >= this.tapBatch.count) {
       this.blocked = false;
-      this.tapFdIo.resumeRead();
+      if (!this.injecting) this.tapFdIo.resumeRead();
     }
   }
 
@@ -161,6 +167,48 @@ export class ChannelBridge implements LinkEvents {
         this.tapFdIo.resumeRead();
       }
     }
+  }
+
+  /**
+   * Sends frames toward the remote side as if they had been read from the TAP (`rpmsg-eth replay`):
+   * same counters, drops, capture and back-pressure. Frames longer than a slot cannot be carried and are
+   * skipped (reported, not sent).
+   */
+  async inject(frames: readonly Uint8Array[]): Promise<{ offered: number; skipped: number }> {
+    const batch = this.tapBatch;
+    const idle = async () => {
+      while (this.pendingFrom < batch.count) await new Promise((r) => setTimeout(r, 2));
+    };
+    this.injecting = true;
+    this.tapFdIo.pauseRead();
+    let offered = 0;
+    let skipped = 0;
+    try {
+      let next = 0;
+      while (next < frames.length) {
+        await idle();
+        let n = 0;
+        while (n < TAP_BATCH && next < frames.length) {
+          const frame = frames[next++] as Uint8Array;
+          if (frame.length > batch.slotSize || frame.length === 0) {
+            skipped++;
+            continue;
+          }
+          batch.buffer.set(frame, n * batch.slotSize);
+          batch.lengths[n++] = frame.length;
+        }
+        batch.count = n;
+        this.pendingFrom = 0;
+        if (this.tap) this.txDroppedAt.fill(0);
+        offered += n;
+        this.pump();
+      }
+      await idle();
+    } finally {
+      this.injecting = false;
+      if (!this.blocked) this.tapFdIo.resumeRead();
+    }
+    return { offered, skipped };
   }
 
   onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number, frame?: FrameRef): void {

@@ -13,6 +13,11 @@ import { ETH_HEADER_SIZE, RPMSG_HEADER_SIZE, validateChannels } from './validate
 
 /** IPv6 needs an MTU of at least 1280 (RFC 8200). */
 export const IPV6_MIN_MTU = 1280;
+/** frag framing (docs/frag-wire-spec.md): default and largest MTU, its header, smallest message. */
+export const FRAG_DEFAULT_MTU = 1500;
+export const FRAG_MAX_MTU = 9000;
+const FRAG_HEADER_SIZE = 16;
+const FRAG_MIN_PAYLOAD = 64;
 /** IFNAMSIZ - 1. */
 const MAX_IFNAME = 15;
 const LINK_LOCAL: Ipv4Net = { addr: parseIpv4('169.254.0.0')!, prefix: 16 };
@@ -76,9 +81,21 @@ export function planChannelsWithFindings(
 
     const maxPayload = ch.bufSize - RPMSG_HEADER_SIZE;
     const bufferMtu = maxPayload - ETH_HEADER_SIZE;
+    const framing = override.framing ?? config.framing;
     let mtu = bufferMtu;
+    if (framing === 'frag') {
+      // Frames span messages: 1500 by default, or the most one fragment carries if that is more.
+      mtu = Math.max(FRAG_DEFAULT_MTU, Math.min(FRAG_MAX_MTU, maxPayload - FRAG_HEADER_SIZE - ETH_HEADER_SIZE));
+      if (maxPayload < FRAG_MIN_PAYLOAD) {
+        add('error', override.framing !== undefined ? at('framing') : 'framing', ch, `frag needs rpmsg buffers of at least ${FRAG_MIN_PAYLOAD + RPMSG_HEADER_SIZE} bytes, this channel has ${ch.bufSize}`, true);
+      }
+    }
     if (override.mtu !== undefined) {
-      if (override.mtu > bufferMtu) {
+      if (framing === 'frag' && override.mtu > FRAG_MAX_MTU) {
+        add('error', at('mtu'), ch, `${override.mtu} is above ${FRAG_MAX_MTU}, the most frag framing carries`, true);
+      } else if (framing === 'frag') {
+        mtu = override.mtu;
+      } else if (override.mtu > bufferMtu) {
         add('error', at('mtu'), ch, `${override.mtu} is above ${bufferMtu}, the most a ${ch.bufSize}-byte rpmsg buffer carries (buffer - 16 rpmsg header - 14 Ethernet header); an MTU may only be lowered`, true);
       } else {
         mtu = override.mtu;
@@ -126,6 +143,7 @@ export function planChannelsWithFindings(
       bufSize: ch.bufSize,
       numBufs: ch.numBufs,
       maxPayload,
+      framing,
       mtu,
       address: `${formatIpv4(net.addr)}/${net.prefix}`,
       peerAddress: formatIpv4(peer),
@@ -162,6 +180,8 @@ export function planChannelsWithFindings(
 export interface LoadPlanOptions {
   /** Device-tree source; overrides the config's deviceTree. Relative to cwd. */
   deviceTree?: string;
+  /** Framing for every channel (`up --framing`), overriding the config's global and per-channel keys. */
+  framing?: 'raw' | 'frag';
   /** Config file; default: the package's config/rpmsg-eth.yaml. Relative to cwd. */
   configPath?: string;
   cwd?: string;
@@ -195,7 +215,8 @@ export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
   const findings: Finding[] = [...table.findings, ...validateChannels(table.channels)].map((f) => ({ ...f, file: dtName }));
   if (hasErrors(findings)) throw planError(findings);
 
-  const planned = planChannelsWithFindings(table.channels, loaded.config, { deviceTree: dtName, config: configName });
+  const config = opts.framing === undefined ? loaded.config : withFraming(loaded.config, opts.framing);
+  const planned = planChannelsWithFindings(table.channels, config, { deviceTree: dtName, config: configName });
   findings.push(...planned.findings);
   if (hasErrors(findings)) throw planError(findings);
   return {
@@ -206,6 +227,11 @@ export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
     plans: planned.plans,
     findings,
   };
+}
+
+function withFraming(config: Config, framing: 'raw' | 'frag'): Config {
+  const channels = Object.fromEntries(Object.entries(config.channels).map(([k, c]) => [k, { ...c, framing }]));
+  return { ...config, framing, channels };
 }
 
 function planError(findings: readonly Finding[]): UserError {

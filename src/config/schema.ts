@@ -15,6 +15,9 @@ const ipv4 = z.string().refine((s) => parseIpv4(s) !== null, { message: 'expecte
 /** A section may be left empty in YAML (`peer:` alone parses as null): treat that as absent. */
 const section = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema);
 
+/** raw: one frame per rpmsg message; frag: docs/frag-wire-spec.md (MTU up to 9000, peer must speak it). */
+export const framingSchema = z.enum(['raw', 'frag']);
+
 export const channelOverrideSchema = z.strictObject({
   /** false: the channel is planned but the daemon does not bring it up. */
   enabled: z.boolean().optional(),
@@ -26,12 +29,18 @@ export const channelOverrideSchema = z.strictObject({
   mtu: z.number().int().min(68).max(65535).optional(),
   /** The VxWorks side's eth-dev endpoint address, when it differs from the local one. */
   remoteEndpoint: z.number().int().min(0).max(0xffffffff).optional(),
+  /** Overrides the global framing for this channel. */
+  framing: framingSchema.optional(),
+  /** false: no ICMP health probes to this channel's peer. */
+  health: z.boolean().optional(),
 });
 
 export const configSchema = z.strictObject({
   /** Device-tree source: .dts, .dtb or a /proc/device-tree directory; relative to this file. */
   deviceTree: z.string().min(1).default('./lanta.dts'),
   transport: z.enum(['sim', 'kmod', 'rpmsg-char']).default('sim'),
+  /** Framing of every channel unless the channel says otherwise. */
+  framing: framingSchema.default('raw'),
   interfaces: section(
     z
       .strictObject({
@@ -68,6 +77,19 @@ export const configSchema = z.strictObject({
       })
       .prefault({}),
   ),
+  /** ICMP echo to each channel's peer address, for `status` and the metrics. */
+  health: section(
+    z
+      .strictObject({
+        /** Milliseconds between probes; 0 turns health probes off. */
+        intervalMs: z.union([z.literal(0), z.number().int().min(100).max(3_600_000)]).default(5000),
+        /** Unanswered probes in a row before the peer counts as unreachable. */
+        failAfter: z.number().int().min(1).max(100).default(3),
+      })
+      .prefault({}),
+  ),
+  /** Prometheus endpoint, "[ADDR:]PORT" (loopback unless an address is given); absent = off. */
+  metrics: z.string().min(1).optional(),
   /** Per-channel overrides keyed by channel number (channel-num). */
   channels: section(
     z.record(z.string().regex(/^(0|[1-9][0-9]{0,9})$/, { message: 'expected a channel number' }), channelOverrideSchema).default({}),

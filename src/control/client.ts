@@ -3,19 +3,29 @@ import { createConnection } from 'node:net';
 import { UserError } from '../util/errors.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
 
-export function controlRequest(path: string, req: ControlRequest, timeoutMs = 5000): Promise<unknown> {
+/**
+ * `timeoutMs` 0 waits as long as it takes. On one of `endOn` (e.g. SIGINT), the request side is closed:
+ * the daemon ends what it was doing (a capture) and still sends its answer.
+ */
+export function controlRequest(path: string, req: ControlRequest, timeoutMs = 5000, endOn: NodeJS.Signals[] = []): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
+    const sock = createConnection({ path, allowHalfOpen: true });
     let buf = '';
     const fail = (msg: string) => {
       sock.destroy();
       reject(new UserError(msg, 1));
     };
-    sock.setTimeout(timeoutMs, () => fail(`no answer from the daemon on ${path} within ${timeoutMs} ms`));
+    const endRequest = () => sock.end();
+    for (const sig of endOn) process.once(sig, endRequest);
+    sock.once('close', () => {
+      for (const sig of endOn) process.off(sig, endRequest);
+    });
+    if (timeoutMs > 0) sock.setTimeout(timeoutMs, () => fail(`no answer from the daemon on ${path} within ${timeoutMs} ms`));
     sock.setEncoding('utf8');
     sock.once('connect', () => sock.write(`${JSON.stringify(req)}\n`));
     sock.on('data', (chunk: string) => (buf += chunk));
     sock.once('end', () => {
+      sock.destroy();
       try {
         const res = JSON.parse(buf) as ControlResponse;
         if (res.ok) resolve(res.result);

@@ -11,6 +11,8 @@ export type ControlRequest =
   | { cmd: 'stats' }
   | { cmd: 'status' }
   | { cmd: 'reload' }
+  | { cmd: 'capture'; file: string; channels?: number[]; count?: number; durationMs?: number }
+  | { cmd: 'replay'; file: string; channel: number }
   | { cmd: 'peer-restart'; channel: number; downMs?: number };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };

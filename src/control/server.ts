@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
 
-export type ControlHandler = (req: ControlRequest) => Promise<unknown> | unknown;
+/** `closed` aborts when the client goes away before the answer (e.g. Ctrl-C on a running capture). */
+export type ControlHandler = (req: ControlRequest, closed: AbortSignal) => Promise<unknown> | unknown;
 
 const MAX_REQUEST = 64 * 1024;
 
@@ -39,7 +40,8 @@ export class ControlServer {
     } catch {
       /* not there */
     }
-    const server = createServer((sock) => {
+    // Half-open: a client that closes its side (Ctrl-C on `capture`) still gets the answer.
+    const server = createServer({ allowHalfOpen: true }, (sock) => {
       let buf = '';
       sock.setEncoding('utf8');
       sock.on('error', () => sock.destroy());
@@ -50,7 +52,12 @@ export class ControlServer {
         if (nl < 0) return;
         const line = buf.slice(0, nl);
         buf = '';
-        void this.answer(line).then((res) => sock.end(`${JSON.stringify(res)}\n`));
+        const closed = new AbortController();
+        sock.once('end', () => closed.abort());
+        sock.once('close', () => closed.abort());
+        void this.answer(line, closed.signal).then((res) => {
+          if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`);
+        });
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -65,10 +72,10 @@ export class ControlServer {
     this.server = server;
   }
 
-  private async answer(line: string): Promise<ControlResponse> {
+  private async answer(line: string, closed: AbortSignal): Promise<ControlResponse> {
     try {
       const req = JSON.parse(line) as ControlRequest;
-      return { ok: true, result: await this.handler(req) };
+      return { ok: true, result: await this.handler(req, closed) };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }

@@ -30,6 +30,8 @@ export interface RunningPeer {
   child: ChildProcess;
   /** Resolves with the exit code (or signal name) when the process is gone. */
   exited: Promise<string>;
+  /** The counters the peer prints as one JSON line on stderr at exit (undefined if it printed none). */
+  counters: Promise<Record<string, unknown> | undefined>;
 }
 
 /** Starts the peer with the ring sockets as its fds 3 and 4; resolves once it reports "ready". */
@@ -51,6 +53,18 @@ export function startPeer(opts: PeerOptions, dataFd: number, doorbellFd: number)
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => resolve(signal ?? String(code)));
   });
+  const counters = new Promise<Record<string, unknown> | undefined>((resolve) => {
+    const parse = () => {
+      const line = stderr.trimEnd().split('\n').pop() ?? '';
+      try {
+        resolve(line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    };
+    if (child.stderr) child.stderr.once('end', parse).once('error', () => resolve(undefined));
+    else resolve(undefined);
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -62,7 +76,7 @@ export function startPeer(opts: PeerOptions, dataFd: number, doorbellFd: number)
       if (out.includes('ready\n')) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
-        resolve({ child, exited });
+        resolve({ child, exited, counters });
       }
     };
     child.stdout?.setEncoding('utf8').on('data', onData);

@@ -189,7 +189,10 @@ export class SimLink implements ChannelLink {
           i++;
           continue;
         }
-        this.linkLost();
+        // The peer is gone. The rest of this batch is dropped here; the link change is reported after
+        // send() returns, so the bridge never sees it in the middle of its own send.
+        for (; i < count; i++) if (lengths[i]) this.events.onDrop('linkDown', 'tx', lengths[i] as number, { batch, index: i });
+        queueMicrotask(() => this.linkLost());
       }
     }
     return { consumed: i - start, busy: false };
@@ -269,6 +272,10 @@ export class SimLink implements ChannelLink {
   private onPeerExit(peer: RunningPeer, how: string): void {
     if (peer !== this.peer) return;
     this.peer = undefined;
+    // For accounting (bench/soak.ts): frames sent and not yet credited when the link was lost bound the
+    // frames lost in flight with the peer; the peer's own counters of this lifetime follow.
+    const uncreditedTx = this.inFlight;
+    void peer.counters.then((counters) => this.opts.log.info({ channel: this.channel, counters, uncreditedTx }, 'simulated peer counters'));
     this.linkLost();
     if (this.closing) return;
     const downMs = this.nextDownMs;

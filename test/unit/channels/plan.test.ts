@@ -52,6 +52,7 @@ describe('plan of config/lanta.dts', () => {
       bufSize: 512,
       numBufs: 512,
       maxPayload: 496,
+      framing: 'raw',
       mtu: 482,
       address: '169.254.103.1/24',
       peerAddress: '169.254.103.2',

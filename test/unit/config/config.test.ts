@@ -26,6 +26,7 @@ describe('config', () => {
     expect(parseConfig('', 'empty.yaml')).toEqual({
       deviceTree: './lanta.dts',
       transport: 'sim',
+      framing: 'raw',
       interfaces: { namePattern: 'rpmsg{channel}' },
       addressing: { subnet: '169.254.100.0/24', linuxHost: 1, peerHost: 2 },
       peer: { netns: 'rpmsg-vx' },
