@@ -30,8 +30,16 @@ describe('config', () => {
       interfaces: { namePattern: 'rpmsg{channel}' },
       addressing: { subnet: '169.254.100.0/24', linuxHost: 1, peerHost: 2 },
       peer: { netns: 'rpmsg-vx' },
+      health: { intervalMs: 5000, failAfter: 3 },
       channels: {},
     });
+  });
+
+  it('health: interval 0 turns probes off; too short an interval and unknown keys are errors by path', () => {
+    expect(parseConfig('health: { intervalMs: 0 }\n', 'h.yaml').health).toEqual({ intervalMs: 0, failAfter: 3 });
+    expect(configError('health: { intervalMs: 5 }\n')).toMatch(/health\.intervalMs/);
+    expect(configError('health: { every: 5 }\n')).toMatch(/health/);
+    expect(configError('channels:\n  "3": { health: "no" }\n')).toMatch(/channels\.3\.health/);
   });
 
   it('the shipped config/rpmsg-eth.yaml is the default and holds exactly the defaults', () => {
