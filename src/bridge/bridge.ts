@@ -9,6 +9,7 @@ import { MessageFd, tapSetCarrier } from '../native/index.js';
 import type { ChannelPlan } from '../channels/types.js';
 import type { Logger } from '../log.js';
 import type { ChannelLink, DropReason, FrameRef, LinkEvents, MessageBatch } from '../transport/transport.js';
+import { rawFrameLooksLikeFrag } from '../framing/frag-encoder.js';
 import { newCounters, type ChannelCounters } from './counters.js';
 
 const TAP_BATCH = 64;
@@ -66,10 +67,29 @@ export class ChannelBridge implements LinkEvents {
   }
 
   private fromTap(count: number): void {
-    this.tapBatch.count = count;
+    const batch = this.tapBatch;
+    batch.count = count;
     this.pendingFrom = 0;
     if (this.tap) this.txDroppedAt.fill(0);
+    if (this.plan.framing === 'raw') this.dropFragLookalikes(batch);
     this.pump();
+  }
+
+  /**
+   * frag spec rule 3.8: a raw sender must not send a frame that a frag-capable peer would take for a frag
+   * message. Such a frame starts with 0x03 (a group address with the local bit), so one byte decides for
+   * nearly every frame.
+   */
+  private dropFragLookalikes(batch: MessageBatch): void {
+    const { buffer, slotSize, lengths, count } = batch;
+    for (let i = 0; i < count; i++) {
+      const at = i * slotSize;
+      const len = lengths[i] as number;
+      if (buffer[at] === 0x03 && rawFrameLooksLikeFrag(buffer, at, len)) {
+        this.onDrop('framing', 'tx', len, { batch, index: i });
+        lengths[i] = 0; // pump() skips it; send() never sees it
+      }
+    }
   }
 
   /** Offers the pending part of the TAP batch to the endpoint. */
@@ -86,8 +106,13 @@ export class ChannelBridge implements LinkEvents {
     this.txDroppedPackets = 0;
     const { consumed, busy } = this.link.send(batch, start);
     let bytes = 0;
-    for (let i = start; i < start + consumed; i++) bytes += batch.lengths[i] as number;
-    this.counters.tx.packets += consumed - this.txDroppedPackets;
+    let packets = 0;
+    for (let i = start; i < start + consumed; i++) {
+      const len = batch.lengths[i] as number;
+      if (len) packets++; // 0: dropped before the send, already counted
+      bytes += len;
+    }
+    this.counters.tx.packets += packets - this.txDroppedPackets;
     this.counters.tx.bytes += bytes - this.txDroppedBytes;
     this.pendingFrom = start + consumed;
     if (this.tap) this.captureSent(start, start + consumed);
@@ -110,7 +135,7 @@ export class ChannelBridge implements LinkEvents {
     const { buffer, slotSize, lengths } = this.tapBatch;
     for (let i = from; i < to; i++) {
       if (this.txDroppedAt[i]) this.txDroppedAt[i] = 0;
-      else this.tap?.frame('tx', buffer.subarray(i * slotSize, i * slotSize + (lengths[i] as number)));
+      else if (lengths[i]) this.tap?.frame('tx', buffer.subarray(i * slotSize, i * slotSize + (lengths[i] as number)));
     }
   }
 

@@ -131,6 +131,20 @@ describe('sim data path, all channels of config/lanta.dts', () => {
     expect(linkStats(VX, 'vx2').rx.packets).toBe(peerBefore.rx.packets);
   });
 
+  it('drops and counts a raw frame that a frag peer would take for a frag message (spec rule 3.8)', async () => {
+    staticNeighbours(6);
+    const before = channelStats(await stats(daemon), 6);
+    const peerBefore = linkStats(VX, 'vx6');
+    // Destination 03:72:70:6d:73:67 and EtherType 0x88b5: the frag signature, sent raw on rpmsg6.
+    const frame = '0372706d7367' + '027270000006' + '88b5' + '00'.repeat(46);
+    nsExec(LNX, 'python3', ['-c', `import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("rpmsg6", 0)); s.send(bytes.fromhex("${frame}"))`]);
+    await new Promise((r) => setTimeout(r, 300));
+    const after = channelStats(await stats(daemon), 6);
+    expect(after.drops.framing - (before.drops.framing ?? 0)).toBe(1);
+    expect(after.tx.packets).toBe(before.tx.packets);
+    expect(linkStats(VX, 'vx6').rx.packets).toBe(peerBefore.rx.packets);
+  });
+
   it('shows echo requests and replies with the right addresses in a tcpdump capture', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rpe-cap-'));
     const file = join(dir, 'rpmsg3.pcap');
