@@ -1,6 +1,6 @@
 // Serves the control socket for the running daemon.
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
@@ -24,6 +24,7 @@ function socketInUse(path: string): Promise<boolean> {
 
 export class ControlServer {
   private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
 
   constructor(
     readonly path: string,
@@ -41,22 +42,26 @@ export class ControlServer {
       /* not there */
     }
     // Half-open: a client that closes its side (Ctrl-C on `capture`) still gets the answer.
+    // One request per connection; a client that ends its side without a request in flight is gone.
     const server = createServer({ allowHalfOpen: true }, (sock) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
       let buf = '';
+      let pending = false;
+      const closed = new AbortController();
       sock.setEncoding('utf8');
       sock.on('error', () => sock.destroy());
+      sock.once('end', () => (pending ? closed.abort() : sock.destroy()));
+      sock.once('close', () => closed.abort());
       sock.on('data', (chunk: string) => {
+        if (pending) return;
         buf += chunk;
         if (buf.length > MAX_REQUEST) return void sock.destroy();
         const nl = buf.indexOf('\n');
         if (nl < 0) return;
-        const line = buf.slice(0, nl);
-        buf = '';
-        const closed = new AbortController();
-        sock.once('end', () => closed.abort());
-        sock.once('close', () => closed.abort());
-        void this.answer(line, closed.signal).then((res) => {
-          if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`);
+        pending = true;
+        void this.answer(buf.slice(0, nl), closed.signal).then((res) => {
+          if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`, () => sock.destroy());
         });
       });
     });
@@ -85,7 +90,14 @@ export class ControlServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Answers in flight have been given their chance (captures are stopped before this); a client that
+    // keeps its connection open must not hold the daemon's exit.
+    const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+    const grace = setTimeout(() => {
+      for (const sock of this.sockets) sock.destroy();
+    }, 1000);
+    await closing;
+    clearTimeout(grace);
     try {
       unlinkSync(this.path);
     } catch {
