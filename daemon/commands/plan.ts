@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { formatFinding } from '../../src/channels/findings.js';
 import { loadPlan, type LoadedPlan } from '../../src/channels/plan.js';
 import type { ChannelPlan } from '../../src/channels/types.js';
+import { formatTable } from './table.js';
 
 export interface PlanOptions {
   config?: string;
@@ -22,8 +23,7 @@ export function formatPlanTable(plans: readonly ChannelPlan[]): string {
     p.peerAddress,
     p.enabled ? 'enabled' : 'disabled',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return `${[head, ...rows].map((r) => r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${formatTable(head, rows)}\n`;
 }
 
 export function runPlan(file: string | undefined, opts: PlanOptions): LoadedPlan {

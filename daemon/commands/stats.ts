@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { ChannelCounters } from '../../src/bridge/counters.js';
 import { controlRequest } from '../../src/control/client.js';
 import { controlSocketPath } from '../../src/control/protocol.js';
+import { formatDrops, formatTable } from './table.js';
 
 export interface StatsReply {
   channels: Array<ChannelCounters & { channel: number; ifname: string; name: string }>;
@@ -10,15 +11,17 @@ export interface StatsReply {
 
 export function formatStats(stats: StatsReply): string {
   const head = ['IFACE', 'CH', 'LINK', 'TX PKTS', 'TX BYTES', 'RX PKTS', 'RX BYTES', 'DROPS'];
-  const rows = stats.channels.map((c) => {
-    const drops = Object.entries(c.drops)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${k}=${n}`)
-      .join(' ');
-    return [c.ifname, String(c.channel), c.link, String(c.tx.packets), String(c.tx.bytes), String(c.rx.packets), String(c.rx.bytes), drops || '-'];
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  return [head, ...rows].map((r) => r.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+  const rows = stats.channels.map((c) => [
+    c.ifname,
+    String(c.channel),
+    c.link,
+    String(c.tx.packets),
+    String(c.tx.bytes),
+    String(c.rx.packets),
+    String(c.rx.bytes),
+    formatDrops(c.drops),
+  ]);
+  return formatTable(head, rows);
 }
 
 export function statsCommand(): Command {

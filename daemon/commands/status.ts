@@ -4,6 +4,7 @@ import type { ChannelCounters } from '../../src/bridge/counters.js';
 import type { Rates } from '../../src/bridge/rates.js';
 import { controlRequest } from '../../src/control/client.js';
 import { controlSocketPath } from '../../src/control/protocol.js';
+import { formatDrops, formatTable } from './table.js';
 import { UserError } from '../../src/util/errors.js';
 
 export interface ChannelStatus extends ChannelCounters {
@@ -33,27 +34,20 @@ function peer(s: ChannelStatus): string {
 
 export function formatStatus(channels: ChannelStatus[]): string {
   const head = ['IFACE', 'CHANNEL', 'LINK', 'CARRIER', 'MTU', 'ADDRESS', 'PEER', 'PEER STATE', 'TX', 'RX', 'DROPS'];
-  const rows = channels.map((s) => {
-    const drops = Object.entries(s.drops)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${k}=${n}`)
-      .join(' ');
-    return [
-      s.ifname,
-      `${s.channel} ${s.name}`,
-      s.link,
-      s.carrier ? 'yes' : 'no',
-      String(s.mtu),
-      s.address,
-      s.peerAddress,
-      peer(s),
-      `${rate(s.rates?.txPps, 'p/s')} ${rate(s.rates?.txBps, 'B/s')}`,
-      `${rate(s.rates?.rxPps, 'p/s')} ${rate(s.rates?.rxBps, 'B/s')}`,
-      drops || '-',
-    ];
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  return [head, ...rows].map((r) => r.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+  const rows = channels.map((s) => [
+    s.ifname,
+    `${s.channel} ${s.name}`,
+    s.link,
+    s.carrier ? 'yes' : 'no',
+    String(s.mtu),
+    s.address,
+    s.peerAddress,
+    peer(s),
+    `${rate(s.rates?.txPps, 'p/s')} ${rate(s.rates?.txBps, 'B/s')}`,
+    `${rate(s.rates?.rxPps, 'p/s')} ${rate(s.rates?.rxBps, 'B/s')}`,
+    formatDrops(s.drops),
+  ]);
+  return formatTable(head, rows);
 }
 
 export function statusCommand(): Command {

@@ -10,9 +10,9 @@ import { constants } from 'node:os';
 import type { Logger } from '../log.js';
 import { MessageFd, closeFd } from '../native/index.js';
 import type { ChannelLink, LinkEvents, MessageBatch, SendResult } from './transport.js';
+import { dropInvalidReceived } from './received.js';
 
 const { EMSGSIZE } = constants.errno;
-const ETH_HEADER = 14;
 const RX_BATCH = 64;
 
 /** An open device: the fd (non-blocking, owned by the link from here on) and what it carries. */
@@ -179,17 +179,7 @@ export class DeviceLink implements ChannelLink {
     const batch = this.rxBatch;
     if (!batch) return;
     batch.count = count;
-    const { lengths } = batch;
-    for (let i = 0; i < count; i++) {
-      const len = lengths[i] as number;
-      if (len > this.maxPayload) {
-        this.events.onDrop('oversize', 'rx', len, { batch, index: i });
-        lengths[i] = 0;
-      } else if (len < ETH_HEADER) {
-        this.events.onDrop('runt', 'rx', len, { batch, index: i });
-        lengths[i] = 0;
-      }
-    }
+    dropInvalidReceived(batch, this.maxPayload, this.events);
     this.events.onMessages(batch);
   }
 

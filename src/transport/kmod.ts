@@ -70,7 +70,7 @@ export class RpmsgEthDevice implements LinkDevice {
   info: RpmsgEthInfo | undefined;
 
   constructor(
-    private readonly plan: ChannelPlan,
+    plan: ChannelPlan,
     opts: Pick<KmodOptions, 'devDir' | 'moduleDir' | 'batchIoctl'>,
   ) {
     this.label = join(opts.devDir ?? '/dev', `rpmsg-eth${plan.channel}`);

@@ -11,9 +11,9 @@ import { ip } from '../netns/ip.js';
 import { MessageFd, closeFd, seqpacketPair } from '../native/index.js';
 import { startPeer, type RunningPeer } from '../sim/peer-process.js';
 import type { ChannelLink, LinkEvents, MessageBatch, SendResult, Transport } from './transport.js';
+import { dropInvalidReceived } from './received.js';
 
 const { EAGAIN, EMSGSIZE } = constants.errno;
-const ETH_HEADER = 14;
 const DOORBELL_SLOT = 8;
 const DOORBELL_BATCH = 64;
 const RX_BATCH = 64;
@@ -224,17 +224,7 @@ export class SimLink implements ChannelLink {
     if (!data) return;
     const batch = this.rxBatch;
     batch.count = count;
-    const { lengths } = batch;
-    for (let i = 0; i < count; i++) {
-      const len = lengths[i] as number;
-      if (len > this.maxPayload) {
-        this.events.onDrop('oversize', 'rx', len, { batch, index: i });
-        lengths[i] = 0;
-      } else if (len < ETH_HEADER) {
-        this.events.onDrop('runt', 'rx', len, { batch, index: i });
-        lengths[i] = 0;
-      }
-    }
+    dropInvalidReceived(batch, this.maxPayload, this.events);
     this.events.onMessages(batch);
     // Every buffer the peer filled is free again: ring the doorbell once for the whole batch.
     this.credit.writeUInt32BE(count, 0);
