@@ -105,7 +105,7 @@ async function rpmsgEth(channel: number, extraArgs: string[] = []): Promise<Figu
   const control = join(mkdtempSync(join(tmpdir(), 'rpe-bench-')), 'control.sock');
   const child = spawn(
     process.execPath,
-    [join(root, 'dist/daemon/cli.js'), 'up', join(root, 'config/lanta.dts'), '--transport', 'sim',
+    [join(root, 'dist/daemon/cli.js'), 'up', join(root, 'config/lanta.dts'), '--transport', 'sim', '--health-interval', '0',
       '--netns', LNX, '--peer-netns', VX, '--channels', String(channel), '--control-socket', control, ...extraArgs],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RPMSG_ETH_LOG: 'warn' } },
   );

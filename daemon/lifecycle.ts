@@ -36,6 +36,8 @@ export interface DaemonOptions {
   channels?: number[];
   /** `up --metrics [ADDR:]PORT`, over the config's. */
   metrics?: string;
+  /** `up --health-interval MS`, over the config's; 0 = off. */
+  healthIntervalMs?: number;
   /** `up --framing`: every channel's framing, over the config's. */
   framing?: 'raw' | 'frag';
   /** Debug/tests (sim): channels whose simulated peer speaks only raw framing. */
@@ -223,13 +225,14 @@ export class Daemon {
     channel.health?.stop();
     channel.health = undefined;
     const settings = this.config?.health;
+    const intervalMs = this.opts.healthIntervalMs ?? settings?.intervalMs ?? 0;
     const { plan } = channel;
-    if (!settings || settings.intervalMs === 0 || this.config?.channels[String(plan.channel)]?.health === false) return;
+    if (!settings || intervalMs === 0 || this.config?.channels[String(plan.channel)]?.health === false) return;
     channel.health = new PeerHealth({
       ifname: plan.ifname,
       peerAddress: plan.peerAddress,
       netns: this.opts.netns,
-      intervalMs: settings.intervalMs,
+      intervalMs,
       failAfter: settings.failAfter,
       onChange: (reachable, state) => {
         const fields = { ifname: plan.ifname, channel: plan.channel, peer: plan.peerAddress, rttMs: state.rttMs };

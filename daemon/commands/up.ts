@@ -33,6 +33,10 @@ export function upCommand(): Command {
     .option('--channels <list>', 'only these channel numbers, e.g. 0,3,5-7', parseChannelList)
     .addOption(new Option('--framing <framing>', 'framing of every channel, over the config\'s (frag: docs/frag-wire-spec.md)').choices(['raw', 'frag']))
     .addOption(new Option('--sim-raw-only-peers <list>', 'debug: these channels\' simulated peers speak only raw').argParser(parseChannelList).hideHelp())
+    .option('--health-interval <ms>', 'ICMP health probes to every peer every MS milliseconds, over the config\'s; 0 = off', (v: string) => {
+      if (!/^\d+$/.test(v) || (Number(v) > 0 && Number(v) < 100)) throw new UserError(`--health-interval: "${v}" is not 0 or a number of milliseconds >= 100`, 2);
+      return Number(v);
+    })
     .option('--metrics <[addr:]port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (loopback unless ADDR is given); off by default')
     .option('--control-socket <path>', 'control socket path (default /run/rpmsg-eth/control.sock, or $RPMSG_ETH_CONTROL)')
     .action(async (deviceTree: string | undefined, o: Record<string, unknown>) => {
@@ -45,6 +49,7 @@ export function upCommand(): Command {
         peerNetns: o.peerNetns as string | undefined,
         channels: o.channels as number[] | undefined,
         metrics: o.metrics as string | undefined,
+        healthIntervalMs: o.healthInterval as number | undefined,
         framing: o.framing as 'raw' | 'frag' | undefined,
         simRawOnlyPeers: o.simRawOnlyPeers as number[] | undefined,
         controlSocket: controlSocketPath(o.controlSocket as string | undefined),
