@@ -8,7 +8,8 @@
  *
  *   fd 3  data      SOCK_SEQPACKET, one Ethernet frame per message in both directions (what the
  *                   ring buffers carry);
- *   fd 4  doorbell  SOCK_SEQPACKET, messages of one u32 (host order): "I consumed N of your buffers",
+ *   fd 4  doorbell  SOCK_SEQPACKET, messages of one u32 (big-endian, as src/transport/sim.ts writes and
+ *                   reads it): "I consumed N of your buffers",
  *                   i.e. the used-ring update plus the interrupt that tells the sender buffers are free.
  *
  * Ring limits are enforced as the real ring does: a message larger than the channel's maximum payload
@@ -28,6 +29,7 @@
  * closes the data socket. Counters are printed as one JSON line on stderr at exit.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -217,7 +219,7 @@ static void take_message(struct peer *p, const unsigned char *m, size_t n)
 
 static void send_credit(unsigned int n)
 {
-	uint32_t v = n;
+	uint32_t v = htonl(n);
 
 	/* The daemon never lets the doorbell fill: at most one message per batch it sent. */
 	if (n && send(DOORBELL_FD, &v, sizeof(v), MSG_DONTWAIT) < 0 && errno != EAGAIN)
@@ -330,7 +332,7 @@ static int drain_doorbell(struct peer *p)
 	ssize_t n;
 
 	while ((n = recv(DOORBELL_FD, &v, sizeof(v), MSG_DONTWAIT)) == sizeof(v))
-		p->in_flight = v > p->in_flight ? 0 : p->in_flight - v;
+		p->in_flight = ntohl(v) > p->in_flight ? 0 : p->in_flight - ntohl(v);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return -1;
 	return 0;

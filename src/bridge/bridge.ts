@@ -238,6 +238,7 @@ export class ChannelBridge implements LinkEvents {
 
   onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number, frame?: FrameRef): void {
     this.counters.drops[reason]++;
+    (direction === 'tx' ? this.counters.txDrops : this.counters.rxDrops)[reason]++;
     if (direction === 'tx') {
       this.txDroppedPackets++;
       this.txDroppedBytes += bytes;
