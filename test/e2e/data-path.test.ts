@@ -146,6 +146,28 @@ describe('sim data path, all channels of config/lanta.dts', () => {
     expect(linkStats(VX, 'vx6').rx.packets).toBe(peerBefore.rx.packets);
   });
 
+  it('holds at most num-bufs/2 frames in flight while the peer does not consume, then delivers the rest', async () => {
+    // Channel 7: 512 buffers, so 256 per direction. Freeze its peer (the remote core stops consuming).
+    const pid = sh('pgrep', ['-f', `vx-peer .*--ifname vx7 `]).trim().split('\n')[0] as string;
+    const before = channelStats(await stats(daemon), 7);
+    const peerBefore = linkStats(VX, 'vx7').rx.packets;
+    sh('kill', ['-STOP', pid]);
+    try {
+      const frame = '02727001000702727000000788b6' + '00'.repeat(46);
+      nsExec(LNX, 'python3', ['-c', `import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("rpmsg7", 0)); f = bytes.fromhex("${frame}"); [s.send(f) for _ in range(400)]`]);
+      await new Promise((r) => setTimeout(r, 500));
+      const held = channelStats(await stats(daemon), 7);
+      expect(held.tx.packets - before.tx.packets).toBe(256);
+      expect(held.drops).toEqual(before.drops);
+    } finally {
+      sh('kill', ['-CONT', pid]);
+    }
+    await until('the rest is delivered', () => linkStats(VX, 'vx7').rx.packets - peerBefore >= 400);
+    const after = channelStats(await stats(daemon), 7);
+    expect(after.tx.packets - before.tx.packets).toBe(400);
+    expect(linkStats(VX, 'vx7').rx.packets - peerBefore).toBe(400);
+  });
+
   it('shows echo requests and replies with the right addresses in a tcpdump capture', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rpe-cap-'));
     const file = join(dir, 'rpmsg3.pcap');
