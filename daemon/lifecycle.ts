@@ -115,7 +115,12 @@ export class Daemon {
 
   private readPlan(): LoadedPlan {
     const loaded = loadPlan({ deviceTree: this.opts.deviceTree, configPath: this.opts.configPath, framing: this.opts.framing });
-    for (const f of loaded.findings) this.log.warn({ property: f.property, channel: f.channel }, formatFinding(f));
+    // Warnings about channels this daemon does not run (--channels) are `rpmsg-eth check`'s business.
+    const running = new Set(selectChannels(loaded.plans, this.opts.channels).map((p) => p.index));
+    for (const f of loaded.findings) {
+      if (f.channel && !running.has(f.channel.index)) continue;
+      this.log.warn({ property: f.property, channel: f.channel }, formatFinding(f));
+    }
     return loaded;
   }
 
