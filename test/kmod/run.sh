@@ -143,7 +143,7 @@ boot() {
 		-accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
 		-nographic -no-reboot \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$build/initramfs.cpio.gz" \
-		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=5 testenv=$build/guest.env testrun=$here/guest/run.sh" \
+		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=5 testenv=$build/guest.env testrun=$here/guest/run.sh testkeep=$keep" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		</dev/null >"$log" 2>&1 &
 	qemu=$!
@@ -188,8 +188,18 @@ main() {
 		command -v "$tool" >/dev/null || die "$tool is not installed"
 	done
 	check_versions
+	# The guest mounts tmpfs over /tmp and /run; a checkout under /tmp (CI clones there) is bound back
+	# into the guest's /tmp (testkeep=), so only /run is out of bounds.
+	case "$repo $build" in
+	*/run/*) die "$repo, $build: the guest mounts tmpfs over /run; use a checkout and build directory elsewhere" ;;
+	esac
+	case $repo in
+	/tmp/*) keep=$repo ;;
+	*) keep=none ;;
+	esac
 	case $build in
-	/tmp/* | /run/*) die "KMOD_TEST_BUILD=$build: the guest mounts tmpfs over /tmp and /run" ;;
+	"$repo"/*) ;;
+	/tmp/*) die "KMOD_TEST_BUILD=$build: the guest mounts tmpfs over /tmp; keep it inside the checkout" ;;
 	esac
 	mkdir -p "$build" "$art"
 	build_all

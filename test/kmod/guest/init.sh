@@ -30,7 +30,12 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/shm /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
 mount -t devpts devpts /host/dev/pts
+# A checkout under /tmp (testkeep=, e.g. a CI clone) stays visible through the guest's own /tmp.
+mkdir -p /keep
+# shellcheck disable=SC2154 # testkeep comes from the kernel command line
+[ "$testkeep" != none ] && mount -o bind "/host$testkeep" /keep
 mount -t tmpfs tmpfs /host/tmp
+[ "$testkeep" != none ] && mkdir -p "/host$testkeep" && mount -o bind /keep "/host$testkeep"
 mount -t tmpfs tmpfs /host/run
 mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
 
