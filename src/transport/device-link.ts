@@ -7,6 +7,7 @@
 //            'timer': retry after a few ms, backing off (rpmsg_char on virtio never reports POLLOUT)
 //   hangup   POLLHUP/POLLERR/EPIPE/ENODEV → close the fd, link down, try to reopen every reopenMs
 import { constants } from 'node:os';
+import type { ChannelPlan } from '../channels/types.js';
 import type { Logger } from '../log.js';
 import { MessageFd, closeFd } from '../native/index.js';
 import type { ChannelLink, LinkEvents, MessageBatch, SendResult } from './transport.js';
@@ -54,6 +55,8 @@ export interface DeviceLinkOptions {
   /** 'timer' room: first and longest retry delay. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Called once the link has been closed. */
+  onClosed?: () => void;
 }
 
 export class DeviceLink implements ChannelLink {
@@ -264,5 +267,31 @@ export class DeviceLink implements ChannelLink {
       }
     }
     this.detach();
+    this.opts.onClosed?.();
+  }
+}
+
+/** A transport whose channels are character devices: one DeviceLink per channel. */
+export abstract class DeviceTransport {
+  private readonly links = new Set<DeviceLink>();
+
+  protected abstract device(plan: ChannelPlan): LinkDevice;
+  protected abstract linkOptions(plan: ChannelPlan): Omit<DeviceLinkOptions, 'channel' | 'defaultMaxPayload' | 'onClosed'>;
+
+  async open(plan: ChannelPlan, events: LinkEvents): Promise<ChannelLink> {
+    const link: DeviceLink = new DeviceLink(this.device(plan), events, {
+      ...this.linkOptions(plan),
+      channel: plan.channel,
+      defaultMaxPayload: plan.maxPayload,
+      onClosed: () => this.links.delete(link),
+    });
+    link.start();
+    this.links.add(link);
+    return link;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.links].map((l) => l.close()));
+    this.links.clear();
   }
 }

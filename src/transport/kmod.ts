@@ -14,8 +14,8 @@ import type { ChannelPlan } from '../channels/types.js';
 import type { Logger } from '../log.js';
 import { rpmsgEthApiVersion, rpmsgEthInfo, type RpmsgEthInfo } from '../native/index.js';
 import { UserError } from '../util/errors.js';
-import { DeviceLink, type DeviceSession, type LinkDevice } from './device-link.js';
-import type { ChannelLink, LinkEvents, Transport } from './transport.js';
+import { DeviceTransport, type DeviceSession, type LinkDevice } from './device-link.js';
+import type { Transport } from './transport.js';
 
 const { EAGAIN, ENOMEM, ENOBUFS } = constants.errno;
 
@@ -33,32 +33,26 @@ export interface KmodOptions {
   device?: (plan: ChannelPlan) => LinkDevice;
 }
 
-export class KmodTransport implements Transport {
+export class KmodTransport extends DeviceTransport implements Transport {
   readonly name = 'kmod' as const;
-  private readonly links = new Set<DeviceLink>();
 
-  constructor(private readonly opts: KmodOptions) {}
+  constructor(private readonly opts: KmodOptions) {
+    super();
+  }
 
-  async open(plan: ChannelPlan, events: LinkEvents): Promise<ChannelLink> {
-    const device = this.opts.device?.(plan) ?? new RpmsgEthDevice(plan, this.opts);
-    const link = new DeviceLink(device, events, {
+  protected device(plan: ChannelPlan): LinkDevice {
+    return this.opts.device?.(plan) ?? new RpmsgEthDevice(plan, this.opts);
+  }
+
+  protected linkOptions() {
+    return {
       log: this.opts.log,
-      channel: plan.channel,
-      defaultMaxPayload: plan.maxPayload,
-      room: 'pollout',
+      room: 'pollout' as const,
       busyErrnos: [EAGAIN],
       // The module could not allocate the frame: lose that one, not the link.
       dropErrnos: [ENOMEM, ENOBUFS],
       reopenMs: this.opts.reopenMs ?? 300,
-    });
-    link.start();
-    this.links.add(link);
-    return link;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.links].map((l) => l.close()));
-    this.links.clear();
+    };
   }
 }
 

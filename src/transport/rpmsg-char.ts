@@ -13,9 +13,9 @@ import type { ChannelPlan } from '../channels/types.js';
 import type { Logger } from '../log.js';
 import { rpmsgCreateEndpoint, rpmsgDestroyEndpoint } from '../native/index.js';
 import { UserError } from '../util/errors.js';
-import { DeviceLink, type DeviceSession, type LinkDevice } from './device-link.js';
+import { DeviceTransport, type DeviceSession, type LinkDevice } from './device-link.js';
 import { SYSTEM_PATHS, ctrlSysDir, findCtrlDevice, findEndpointDevice, type SysfsPaths } from './devices.js';
-import type { ChannelLink, LinkEvents, Transport } from './transport.js';
+import type { Transport } from './transport.js';
 
 const { EAGAIN, ENOMEM } = constants.errno;
 
@@ -34,32 +34,27 @@ export interface RpmsgCharOptions {
   device?: (plan: ChannelPlan) => LinkDevice;
 }
 
-export class RpmsgCharTransport implements Transport {
+export class RpmsgCharTransport extends DeviceTransport implements Transport {
   readonly name = 'rpmsg-char' as const;
-  private readonly links = new Set<DeviceLink>();
 
-  constructor(private readonly opts: RpmsgCharOptions) {}
+  constructor(private readonly opts: RpmsgCharOptions) {
+    super();
+  }
 
-  async open(plan: ChannelPlan, events: LinkEvents): Promise<ChannelLink> {
-    const device = this.opts.device?.(plan) ?? new RpmsgCharEndpoint(plan, this.opts);
-    const link = new DeviceLink(device, events, {
+  protected device(plan: ChannelPlan): LinkDevice {
+    return this.opts.device?.(plan) ?? new RpmsgCharEndpoint(plan, this.opts);
+  }
+
+  protected linkOptions() {
+    return {
       log: this.opts.log,
-      channel: plan.channel,
-      defaultMaxPayload: plan.maxPayload,
-      room: 'timer',
+      // virtio rpmsg never reports POLLOUT: retry on a timer instead.
+      room: 'timer' as const,
       busyErrnos: [EAGAIN, ENOMEM],
       reopenMs: this.opts.reopenMs ?? 500,
       retryMinMs: this.opts.retryMinMs ?? 2,
       retryMaxMs: this.opts.retryMaxMs ?? 50,
-    });
-    link.start();
-    this.links.add(link);
-    return link;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.links].map((l) => l.close()));
-    this.links.clear();
+    };
   }
 }
 
