@@ -55,9 +55,6 @@ export class OwnedNamespaces {
     return dead === undefined ? { created: true } : { created: true, replacedLeftoverOf: dead };
   }
 
-  owns(name: string): boolean {
-    return this.created.includes(name);
-  }
 
   /** Deletes every namespace this instance created; interfaces inside go with them. */
   async removeAll(): Promise<string[]> {

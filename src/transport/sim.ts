@@ -52,9 +52,6 @@ export class SimTransport implements Transport {
     return false;
   }
 
-  peerPids(): Map<number, number | undefined> {
-    return new Map([...this.links].map((l) => [l.channel, l.peerPid]));
-  }
 
   async close(): Promise<void> {
     await Promise.all([...this.links].map((l) => l.close()));
