@@ -91,9 +91,6 @@ export class SimLink implements ChannelLink {
     this.nextDownMs = opts.restartDelayMs ?? 1000;
   }
 
-  get peerPid(): number | undefined {
-    return this.peer?.child.pid;
-  }
 
   async connect(): Promise<void> {
     const [dataOurs, dataPeer] = seqpacketPair();
