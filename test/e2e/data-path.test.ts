@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, cliArgs } from '../helpers/daemon.js';
-import { createTestNetns, deleteTestNetns, linkStats, links, nsExec, requireRoot, sh } from '../helpers/netns.js';
+import { createTestNetns, deleteTestNetns, links, linkStats, nsExec, ping, requireRoot, sh } from '../helpers/netns.js';
 import { parseIcmpEcho, readPcap } from '../helpers/pcap.js';
 
 const run = promisify(execFile);
@@ -37,16 +37,6 @@ function channelStats(s: Stats, n: number) {
   const c = s.channels.find((x) => x.channel === n);
   if (!c) throw new Error(`channel ${n} missing from stats`);
   return c;
-}
-
-async function ping(ns: string, args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run('ip', ['netns', 'exec', ns, 'ping', ...args]);
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
 }
 
 /** Static neighbour entries on both sides of channel n, so no ARP traffic mixes into exact counts. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, cliArgs } from '../helpers/daemon.js';
-import { createTestNetns, deleteTestNetns, links, requireRoot, sh } from '../helpers/netns.js';
+import { createTestNetns, deleteTestNetns, links, ping, requireRoot, sh } from '../helpers/netns.js';
 
 const run = promisify(execFile);
 const LNX = 'rpe-t7-lnx';
@@ -43,16 +43,6 @@ async function channelStats(daemon: DaemonProcess, n: number): Promise<ChannelSt
   const c = (JSON.parse(stdout) as { channels: ChannelStats[] }).channels.find((x) => x.channel === n);
   if (!c) throw new Error(`channel ${n} missing from stats`);
   return c;
-}
-
-async function ping(ns: string, args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run('ip', ['netns', 'exec', ns, 'ping', ...args]);
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
 }
 
 const mtuOf = (ns: string, ifname: string) => links(ns).find((l) => l.ifname === ifname)?.mtu;

@@ -1,6 +1,7 @@
 // Network namespaces owned by a test: created with IPv6 off (no autoconfiguration chatter that would
 // disturb exact packet counts) and always deleted afterwards.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 
 export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
@@ -62,5 +63,18 @@ export function requireRoot(): void {
     } catch {
       throw new Error(`these tests need "${tool}"; .ci/run installs it (apt-get install iproute2 iputils-ping tcpdump)`);
     }
+  }
+}
+
+const execFileAsync = promisify(execFile);
+
+/** `ping ARGS` inside `ns`; resolves with its exit code and output whether it succeeded or not. */
+export async function ping(ns: string, args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync('ip', ['netns', 'exec', ns, 'ping', ...args]);
+    return { code: 0, out: stdout + stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
   }
 }
