@@ -138,6 +138,7 @@ describe('sim data path, all channels of config/lanta.dts', () => {
 
   it('holds at most num-bufs/2 frames in flight while the peer does not consume, then delivers the rest', async () => {
     // Channel 7: 512 buffers, so 256 per direction. Freeze its peer (the remote core stops consuming).
+    staticNeighbours(7); // no ARP re-probe of the earlier pings may mix into the exact counts
     const pid = sh('pgrep', ['-f', `vx-peer .*--ifname vx7 `]).trim().split('\n')[0] as string;
     const before = channelStats(await stats(daemon), 7);
     const peerBefore = linkStats(VX, 'vx7').rx.packets;
