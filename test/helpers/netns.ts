@@ -3,6 +3,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
+import { requireTools } from './tools.js';
 
 export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
   try {
@@ -38,6 +39,7 @@ export function deleteTestNetns(name: string): void {
 
 export interface LinkInfo {
   ifname: string;
+  operstate: string;
   mtu: number;
   flags: string[];
   address: string;
@@ -57,13 +59,7 @@ export function linkStats(ns: string, ifname: string): { rx: { packets: number; 
 
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('these tests need root (network namespaces, TAP devices)');
-  for (const tool of ['ip', 'ping', 'tcpdump']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      throw new Error(`these tests need "${tool}"; .ci/run installs it (apt-get install iproute2 iputils-ping tcpdump)`);
-    }
-  }
+  requireTools('ip', 'ping', 'tcpdump', 'sysctl');
 }
 
 const execFileAsync = promisify(execFile);
