@@ -33,7 +33,8 @@ export function createLogger(opts: LogOptions = {}): Logger {
     sync: true,
     colorize: process.stderr.isTTY === true && !process.env.NO_COLOR,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname',
+    // `name` is a channel's name in our fields, not a logger name: the message carries it.
+    ignore: 'pid,hostname,name',
     // The message says what happened; the structured fields are for the JSON form. Only an error's
     // reason, which messages do not always repeat, is added.
     hideObject: true,
