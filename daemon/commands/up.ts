@@ -47,14 +47,15 @@ export function upCommand(): Command {
     .addOption(new Option('--log-format <format>', 'pretty: one line per event; json: one JSON object per line (default: pretty on a terminal, else json)').choices(LOG_FORMATS))
     .addHelpText(
       'after',
-      '\nThe config is the first of: --config FILE, $' + CONFIG_ENV + ', /etc/rpmsg-eth/rpmsg-eth.yaml, the packaged\n' +
-        'config/rpmsg-eth.yaml; a relative deviceTree in it is relative to the config file. The log names both.\n\n' +
+      `\nThe config is the first of: --config FILE, $${CONFIG_ENV}, /etc/rpmsg-eth/rpmsg-eth.yaml,\n` +
+        'the packaged config/rpmsg-eth.yaml. A relative deviceTree in it is relative to the config file.\n' +
+        'The log names the config and the device tree read.\n\n' +
         'Environment:\n' +
-        `  ${CONFIG_ENV}=FILE    the config, when --config is not given\n` +
-        `  ${LOG_LEVEL_ENV}=LEVEL      the log level, when --log-level is not given (${LOG_LEVELS.join(', ')})\n` +
-        `  ${CONTROL_ENV}=PATH  the control socket, when --control-socket is not given\n` +
-        '  NOTIFY_SOCKET, WATCHDOG_USEC  set by systemd (Type=notify, WatchdogSec=): readiness and keep-alives\n\n' +
-        'Signals: SIGINT/SIGTERM stop (removing every interface and namespace it created), SIGHUP reloads.\n',
+        `  ${CONFIG_ENV}=FILE         the config, when there is no --config\n` +
+        `  ${LOG_LEVEL_ENV}=LEVEL           the log level, when there is no --log-level\n` +
+        `  ${CONTROL_ENV}=PATH        the control socket, when there is no --control-socket\n` +
+        '  NOTIFY_SOCKET, WATCHDOG_USEC  set by systemd (Type=notify, WatchdogSec=): readiness, keep-alives\n\n' +
+        'Signals: SIGINT/SIGTERM stop, removing every interface and namespace it created; SIGHUP reloads.\n',
     )
     .action(async (deviceTree: string | undefined, o: Record<string, unknown>) => {
       const log = createLogger({ level: o.logLevel as string | undefined, format: o.logFormat as LogFormat | undefined });
