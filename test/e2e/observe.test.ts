@@ -83,7 +83,7 @@ describe('health, metrics, capture and replay', () => {
     expect(up.peer?.rttMs).toBeGreaterThan(0);
     expect((await status(daemon)).find((s) => s.channel === 3)?.peer).toBeNull(); // health: false
 
-    await cli(daemon, ['peer-restart', '2', '--down', '3000']);
+    await cli(daemon, ['peer-restart', '2', '--down', '3s']);
     await until('channel 2 peer unreachable', async () =>
       (await status(daemon)).find((s) => s.channel === 2)?.peer?.reachable === false ? true : undefined,
     );
@@ -121,7 +121,7 @@ describe('health, metrics, capture and replay', () => {
 
   it('captures both directions and drops into pcapng that tshark reads', async () => {
     const file = join(dir, 'cap.pcapng');
-    const capture = spawn(process.execPath, cliArgs(daemon, ['capture', '-w', file, '--channels', '1,3', '--duration', '3']), {
+    const capture = spawn(process.execPath, cliArgs(daemon, ['capture', '-w', file, '--channels', '1,3', '--duration', '3s']), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
