@@ -3,13 +3,12 @@
 // human lines on a terminal and JSON otherwise, sums up the IPv6 MTU problem in one line, reports the
 // kernel's operstate in `status`, and speaks systemd's notify protocol with watchdog keep-alives.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, cliArgs, cliPath, repoRoot, type LogLine } from '../helpers/daemon.js';
-import { createTestNetns, deleteTestNetns, requireRoot, sh } from '../helpers/netns.js';
+import { sh, useTestNamespaces } from '../helpers/netns.js';
 import { NotifyListener, type NotifyMessage } from '../helpers/notify-socket.js';
 import { privateEtc } from '../helpers/private-etc.js';
 import { requireTools } from '../helpers/tools.js';
@@ -36,17 +35,13 @@ describe('up from / with the packaged config, as a systemd service would run it'
   const LNX = 'rpe-fr-lnx';
   const VX = 'rpe-fr-vx';
   const WATCHDOG_MS = 1000;
-  let dir: string;
+  const scratch = useTestNamespaces(LNX, VX);
   let notify: NotifyListener;
   let daemon: DaemonProcess;
   let ready: NotifyMessage;
 
   beforeAll(async () => {
-    requireRoot();
-    dir = mkdtempSync(join(tmpdir(), 'rpe-first-run-'));
-    createTestNetns(LNX);
-    createTestNetns(VX);
-    notify = new NotifyListener(join(dir, 'notify.sock'));
+    notify = new NotifyListener(join(scratch.dir, 'notify.sock'));
     await notify.listening;
     daemon = new DaemonProcess(['--netns', LNX, '--peer-netns', VX, '--health-interval', '0'], undefined, {
       cwd: '/',
@@ -58,9 +53,6 @@ describe('up from / with the packaged config, as a systemd service would run it'
   afterAll(async () => {
     await daemon?.stop();
     notify?.close();
-    deleteTestNetns(LNX);
-    deleteTestNetns(VX);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('finds the packaged config from / and logs which config and device tree it read', () => {
@@ -118,23 +110,19 @@ describe('up from / with the packaged config, as a systemd service would run it'
 describe('the system config /etc/rpmsg-eth/rpmsg-eth.yaml (private mount namespace)', () => {
   const LNX = 'rpe-fe-lnx';
   const VX = 'rpe-fe-vx';
-  let dir: string;
+  const scratch = useTestNamespaces(LNX, VX);
   let prefix: string[];
   let daemon: DaemonProcess;
 
   beforeAll(async () => {
-    requireRoot();
-    dir = mkdtempSync(join(tmpdir(), 'rpe-first-etc-'));
-    createTestNetns(LNX);
-    createTestNetns(VX);
-    const socket = join(dir, 'control.sock');
+    const socket = join(scratch.dir, 'control.sock');
     prefix = privateEtc(
       {
         // A relative deviceTree: next to this config, in /etc/rpmsg-eth.
         'rpmsg-eth.yaml': `deviceTree: ./board.dts\ncontrolSocket: ${socket}\nhealth: { intervalMs: 0 }\n`,
         'board.dts': readFileSync(join(repoRoot, 'test/fixtures/dts/three-channels.dts'), 'utf8'),
       },
-      dir,
+      scratch.dir,
     );
     daemon = new DaemonProcess(['--netns', LNX, '--peer-netns', VX], socket, { cwd: '/', env: cleanEnv, prefix, socketFromConfig: true });
     await daemon.ready();
@@ -142,9 +130,6 @@ describe('the system config /etc/rpmsg-eth/rpmsg-eth.yaml (private mount namespa
 
   afterAll(async () => {
     await daemon?.stop();
-    deleteTestNetns(LNX);
-    deleteTestNetns(VX);
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('up uses it, with its device tree resolved next to it, and serves the control socket it names', async () => {
@@ -186,25 +171,12 @@ describe('the system config /etc/rpmsg-eth/rpmsg-eth.yaml (private mount namespa
 describe('up on a terminal', () => {
   const LNX = 'rpe-ft-lnx';
   const VX = 'rpe-ft-vx';
-  let dir: string;
-
-  beforeAll(() => {
-    requireRoot();
-    requireTools('script');
-    dir = mkdtempSync(join(tmpdir(), 'rpe-first-tty-'));
-    createTestNetns(LNX);
-    createTestNetns(VX);
-  });
-
-  afterAll(() => {
-    deleteTestNetns(LNX);
-    deleteTestNetns(VX);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = useTestNamespaces(LNX, VX);
+  beforeAll(() => requireTools('script'));
 
   it('logs one human line per event (pino-pretty), no JSON, and the IPv6 summary once', async () => {
-    const pidFile = join(dir, 'pid');
-    const up = [process.execPath, cliPath, 'up', '--netns', LNX, '--peer-netns', VX, '--channels', '1-3', '--health-interval', '0', '--control-socket', join(dir, 'control.sock')];
+    const pidFile = join(scratch.dir, 'pid');
+    const up = [process.execPath, cliPath, 'up', '--netns', LNX, '--peer-netns', VX, '--channels', '1-3', '--health-interval', '0', '--control-socket', join(scratch.dir, 'control.sock')];
     // script(1) gives the daemon a pseudo-terminal; the shell records the daemon's pid, then becomes it.
     const inner = `echo $$ > ${pidFile}; exec ${up.join(' ')}`;
     const child = spawn('script', ['-qfec', `sh -c '${inner}'`, '/dev/null'], {
