@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clientSocket } from '../../../daemon/commands/config-option.js';
 import { loadPlan } from '../../../src/channels/plan.js';
 import { SYSTEM_CONFIG, describeConfig, locateConfig } from '../../../src/config/locate.js';
 
@@ -54,5 +55,27 @@ describe('locateConfig', () => {
     expect(viaPackage).toMatchObject({ configPath: packaged, configSource: 'packaged', deviceTreePath: join(root, 'config/lanta.dts') });
     const viaEnv = loadPlan({ cwd: scratch, locate: { env: { RPMSG_ETH_CONFIG: 'etc/rpmsg-eth/rpmsg-eth.yaml' }, systemPath: absent } });
     expect(viaEnv).toMatchObject({ configPath: system, configSource: 'environment' });
+  });
+});
+
+describe('clientSocket', () => {
+  const env = { ...process.env };
+  afterAll(() => {
+    process.env = env;
+  });
+
+  it('--control-socket, then $RPMSG_ETH_CONTROL, then the config\'s controlSocket, also in a config with mistakes', () => {
+    const good = join(scratch, 'client-good.yaml');
+    const bad = join(scratch, 'client-bad.yaml');
+    writeFileSync(good, 'controlSocket: /run/x/good.sock\n');
+    writeFileSync(bad, 'controlSocket: /run/x/bad.sock\nchannels:\n  3: { mtu: big }\n');
+    delete process.env.RPMSG_ETH_CONTROL;
+    expect(clientSocket({ config: good })).toBe('/run/x/good.sock');
+    expect(clientSocket({ config: bad })).toBe('/run/x/bad.sock');
+    expect(clientSocket({ config: good, controlSocket: '/tmp/flag.sock' })).toBe('/tmp/flag.sock');
+    expect(clientSocket({ config: packaged })).toBe('/run/rpmsg-eth/control.sock');
+    expect(() => clientSocket({ config: join(scratch, 'missing.yaml') })).toThrow(/missing\.yaml: cannot read config: no such file/);
+    process.env.RPMSG_ETH_CONTROL = '/tmp/env.sock';
+    expect(clientSocket({ config: good })).toBe('/tmp/env.sock');
   });
 });
