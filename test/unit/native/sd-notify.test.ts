@@ -51,6 +51,27 @@ describe('sdNotify', () => {
     expect(listener.messages.some((m) => m.raw === 'WATCHDOG=1')).toBe(true);
   });
 
+  it('SystemdNotifier: the keep-alive is an event-loop timer, so a wedged loop sends none', async () => {
+    const wedge = new NotifyListener(join(dir, 'wedge.sock'));
+    await wedge.listening;
+    try {
+      const n = new SystemdNotifier(log, { NOTIFY_SOCKET: wedge.path, WATCHDOG_USEC: '100000' }); // every 50 ms
+      n.startWatchdog();
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      while (performance.now() - t0 < 800); // the loop is stuck: no timer runs
+      await new Promise((r) => setTimeout(r, 300));
+      n.stopping();
+      await wedge.waitFor('STOPPING', '1');
+      const at = wedge.messages.filter((m) => m.raw === 'WATCHDOG=1').map((m) => m.atMs);
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      expect(at.length).toBeGreaterThanOrEqual(6);
+      expect(Math.max(...gaps)).toBeGreaterThanOrEqual(700); // systemd (WatchdogSec=100ms) would have fired
+    } finally {
+      wedge.close();
+    }
+  });
+
   it('SystemdNotifier: no watchdog for another pid, and nothing at all without NOTIFY_SOCKET', () => {
     expect(new SystemdNotifier(log, { NOTIFY_SOCKET: listener.path, WATCHDOG_USEC: '300000', WATCHDOG_PID: '1' }).watchdogIntervalMs).toBeUndefined();
     const off = new SystemdNotifier(log, { WATCHDOG_USEC: '300000' });
