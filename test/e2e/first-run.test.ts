@@ -77,8 +77,12 @@ describe('up from / with the packaged config, as a systemd service would run it'
     const keepAlives = notify.messages.filter((m) => m.raw === 'WATCHDOG=1' && m.atMs > ready.atMs).map((m) => m.atMs);
     const gaps = [ready.atMs, ...keepAlives].slice(1).map((t, i) => t - [ready.atMs, ...keepAlives][i]!);
     expect(keepAlives.length).toBeGreaterThanOrEqual(6);
-    // Every half period (500 ms); a timer may fire late on a busy machine, never close to the period.
-    expect(Math.max(...gaps)).toBeLessThan(0.75 * WATCHDOG_MS);
+    // Every half period (500 ms): the typical gap. A timer may fire late on a busy machine, but no gap may
+    // reach the period, where systemd would kill the daemon.
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+    expect(median).toBeGreaterThan(0.4 * WATCHDOG_MS);
+    expect(median).toBeLessThan(0.6 * WATCHDOG_MS);
+    expect(Math.max(...gaps)).toBeLessThan(WATCHDOG_MS);
   });
 
   it("status: LINK is the kernel's operstate — down after `ip link set rpmsg3 down` while the peer link stays up", async () => {
