@@ -9,14 +9,20 @@ import { Daemon } from '../lifecycle.js';
 import { SystemdNotifier } from '../systemd.js';
 import { CONFIG_OPTION_HELP } from './config-option.js';
 
+/** channel-num is a 32-bit cell; a list naming more channels than this is a typo, not a plan. */
+const MAX_CHANNEL = 0xffffffff;
+const MAX_LISTED = 1024;
+
 export function parseChannelList(value: string): number[] {
   const out = new Set<number>();
   for (const part of value.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const m = /^\s*(\d{1,10})\s*(?:-\s*(\d{1,10})\s*)?$/.exec(part);
     if (!m) throw new UserError(`--channels: "${part}" is not a channel number or range (e.g. 0,3,5-7)`, 2);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi > MAX_CHANNEL) throw new UserError(`--channels: ${hi} is not a channel number (0..${MAX_CHANNEL})`, 2);
     if (hi < lo) throw new UserError(`--channels: empty range "${part}"`, 2);
+    if (hi - lo + 1 + out.size > MAX_LISTED) throw new UserError(`--channels: "${value}" names more than ${MAX_LISTED} channels`, 2);
     for (let n = lo; n <= hi; n++) out.add(n);
   }
   return [...out].sort((a, b) => a - b);

@@ -3,11 +3,13 @@
 import { UserError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Every duration ends in a timer, and Node's timers fire at once beyond 2^31 - 1 ms (about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface DurationLimits {
   /** Smallest non-zero value, in milliseconds (default 1). */
   minMs?: number;
-  /** Largest value, in milliseconds. */
+  /** Largest value, in milliseconds (default and at most MAX_TIMER_MS). */
   maxMs?: number;
   /** Whether a bare `0` (meaning off) is accepted. */
   zero?: boolean;
@@ -25,9 +27,8 @@ export function parseDuration(option: string, value: string, limits: DurationLim
   const ms = Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] as number));
   const min = limits.minMs ?? 1;
   if (ms < min) throw new UserError(`${option}: "${value}" is shorter than ${formatDuration(min)}`, 2);
-  if (limits.maxMs !== undefined && ms > limits.maxMs) {
-    throw new UserError(`${option}: "${value}" is longer than ${formatDuration(limits.maxMs)}`, 2);
-  }
+  const max = Math.min(limits.maxMs ?? MAX_TIMER_MS, MAX_TIMER_MS);
+  if (ms > max) throw new UserError(`${option}: "${value}" is longer than ${formatDuration(max)}`, 2);
   return ms;
 }
 

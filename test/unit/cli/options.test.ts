@@ -65,3 +65,21 @@ function captureHelp(name: string): string {
   }
   return out;
 }
+
+// Issue 13, items 8 and 10: these took 11 s and ended in a RangeError, or ended a capture at once.
+describe('bounded option values', () => {
+  it('--channels refuses huge ranges and numbers past 32 bits at once', async () => {
+    const { parseChannelList } = await import('../../../daemon/commands/up.js');
+    expect(parseChannelList('0,3,5-7')).toEqual([0, 3, 5, 6, 7]);
+    const started = Date.now();
+    expect(() => parseChannelList('0-99999999')).toThrow(/--channels: "0-99999999" names more than 1024 channels/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(() => parseChannelList('4294967296')).toThrow(/--channels: 4294967296 is not a channel number/);
+    expect(() => parseChannelList('99999999999999999999')).toThrow(/is not a channel number or range/);
+    expect(parseChannelList('4294967295')).toEqual([4294967295]);
+  });
+
+  it('capture --duration refuses what a timer cannot hold', () => {
+    expect(() => option('capture', '--duration').parseArg!('2147484s', undefined)).toThrow(/longer than/);
+  });
+});
