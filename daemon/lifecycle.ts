@@ -29,6 +29,8 @@ const ETH_HEADER = 14;
 
 export interface DaemonOptions {
   deviceTree?: string;
+  /** `--include`: folders for the .dts's includes, before the config's deviceTreeIncludes. */
+  includeDirs?: string[];
   configPath?: string;
   transport?: string;
   netns?: string;
@@ -113,8 +115,9 @@ export class Daemon {
     }
   }
 
-  private readPlan(): LoadedPlan {
-    const loaded = loadPlan({ deviceTree: this.opts.deviceTree, configPath: this.opts.configPath, framing: this.opts.framing });
+  private async readPlan(): Promise<LoadedPlan> {
+    const { deviceTree, includeDirs, configPath, framing } = this.opts;
+    const loaded = await loadPlan({ deviceTree, includeDirs, configPath, framing });
     // Warnings about channels this daemon does not run (--channels) are `rpmsg-eth check`'s business.
     const running = new Set(selectChannels(loaded.plans, this.opts.channels).map((p) => p.index));
     for (const f of loaded.findings) {
@@ -125,7 +128,7 @@ export class Daemon {
   }
 
   private async startAll(): Promise<void> {
-    const loaded = this.readPlan();
+    const loaded = await this.readPlan();
     this.config = loaded.config;
     this.transportName = this.opts.transport ?? loaded.config.transport;
     const wanted = selectChannels(loaded.plans, this.opts.channels);
@@ -301,7 +304,7 @@ export class Daemon {
 
   private async applyReload(): Promise<ReloadResult> {
     if (this.stopping) throw new UserError('the daemon is stopping', 1);
-    const loaded = this.readPlan();
+    const loaded = await this.readPlan();
     this.config = loaded.config;
     const transport = this.opts.transport ?? loaded.config.transport;
     if (transport !== this.transportName) {

@@ -3,10 +3,12 @@ import { Command } from 'commander';
 import { formatFinding } from '../../src/channels/findings.js';
 import { loadPlan, type LoadedPlan } from '../../src/channels/plan.js';
 import type { ChannelPlan } from '../../src/channels/types.js';
+import { includeOption } from './include-option.js';
 import { formatTable } from './table.js';
 
 export interface PlanOptions {
   config?: string;
+  include?: string[];
   json?: boolean;
 }
 
@@ -26,8 +28,8 @@ export function formatPlanTable(plans: readonly ChannelPlan[]): string {
   return `${formatTable(head, rows)}\n`;
 }
 
-export function runPlan(file: string | undefined, opts: PlanOptions): LoadedPlan {
-  return loadPlan({ deviceTree: file, configPath: opts.config });
+export function runPlan(file: string | undefined, opts: PlanOptions): Promise<LoadedPlan> {
+  return loadPlan({ deviceTree: file, configPath: opts.config, includeDirs: opts.include });
 }
 
 export function planCommand(): Command {
@@ -38,14 +40,15 @@ export function planCommand(): Command {
     )
     .argument('[file]', "device tree (.dts, .dtb or /proc/device-tree directory); default: the config's deviceTree")
     .option('-c, --config <file>', 'daemon config (default: the packaged config/rpmsg-eth.yaml)')
+    .addOption(includeOption())
     .option('--json', 'print an array of plan objects (channel, name, ifname, ethEndpoint, bufSize, numBufs, mtu, address, peerAddress, ...)')
     .addHelpText(
       'after',
       '\nWarnings go to stderr. Exit status: 0 ok, 1 the table or config has errors, 2 malformed input.\n\n' +
         'Examples:\n  rpmsg-eth plan config/lanta.dts\n  rpmsg-eth plan --config /etc/rpmsg-eth.yaml --json\n',
     )
-    .action((file: string | undefined, opts: PlanOptions) => {
-      const result = runPlan(file, opts);
+    .action(async (file: string | undefined, opts: PlanOptions) => {
+      const result = await runPlan(file, opts);
       process.stdout.write(opts.json === true ? `${JSON.stringify(result.plans, null, 2)}\n` : formatPlanTable(result.plans));
       for (const f of result.findings) process.stderr.write(`${formatFinding(f)}\n`);
     });

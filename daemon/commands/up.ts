@@ -5,6 +5,7 @@ import { createLogger } from '../../src/log.js';
 import { UserError } from '../../src/util/errors.js';
 import { Daemon } from '../lifecycle.js';
 import { notifySystemd } from '../systemd.js';
+import { includeOption } from './include-option.js';
 
 export function parseChannelList(value: string): number[] {
   const out = new Set<number>();
@@ -27,6 +28,7 @@ export function upCommand(): Command {
     )
     .argument('[device-tree]', 'device-tree source (.dts, .dtb or a /proc/device-tree style directory); replaces the config\'s')
     .option('-c, --config <file>', 'daemon config', 'config/rpmsg-eth.yaml')
+    .addOption(includeOption())
     .addOption(new Option('-t, --transport <name>', 'endpoint transport (default: the config\'s)').choices(['sim', 'kmod', 'rpmsg-char']))
     .option('--netns <name>', 'create the interfaces in this network namespace (created if missing)')
     .option('--peer-netns <name>', 'sim only: namespace of the simulated VxWorks peers (default: the config\'s, rpmsg-vx)')
@@ -43,6 +45,7 @@ export function upCommand(): Command {
       const log = createLogger();
       const daemon = new Daemon({
         deviceTree,
+        includeDirs: o.include as string[] | undefined,
         configPath: o.config as string,
         transport: o.transport as string | undefined,
         netns: o.netns as string | undefined,

@@ -1,12 +1,12 @@
 // Issue 6: peer health, Prometheus metrics against `stats --json`, pcapng capture read back by tshark,
 // and replay of a classic pcap into a channel.
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, cliArgs, repoRoot } from '../helpers/daemon.js';
+import { DaemonProcess, cliArgs, lantaConfig } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
 
 const run = promisify(execFile);
@@ -58,9 +58,8 @@ describe('health, metrics, capture and replay', () => {
   beforeAll(async () => {
     requireRoot();
     dir = mkdtempSync(join(tmpdir(), 'rpe-observe-'));
-    copyFileSync(join(repoRoot, 'config/lanta.dts'), join(dir, 'lanta.dts'));
     const config = join(dir, 'rpmsg-eth.yaml');
-    writeFileSync(config, 'deviceTree: ./lanta.dts\nhealth: { intervalMs: 300, failAfter: 2 }\nchannels:\n  "3": { health: false }\n');
+    writeFileSync(config, `${lantaConfig}health: { intervalMs: 300, failAfter: 2 }\nchannels:\n  "3": { health: false }\n`);
     createTestNetns(LNX);
     createTestNetns(VX);
     daemon = new DaemonProcess(['--config', config, '--netns', LNX, '--peer-netns', VX, '--channels', '1-3', '--metrics', String(METRICS_PORT)]);
