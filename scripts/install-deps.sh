@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh kernel   plus what the kernel module's build, lint and QEMU tests need
 set -euo pipefail
 
-packages=(build-essential python3 iproute2 iputils-ping tcpdump cpp device-tree-compiler iperf3 procps)
+packages=(build-essential python3 iproute2 iputils-ping tcpdump tshark cpp device-tree-compiler iperf3 procps)
 if [[ "${1:-}" == kernel ]]; then
   packages+=(sparse kmod cpio xz-utils linux-image-amd64 linux-headers-amd64 linux-source-6.1
     qemu-system-x86 busybox-static)

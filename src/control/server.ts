@@ -4,9 +4,23 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
+import { encodeMessage } from './records.js';
+import { STREAM_COMMANDS, streamRequestSchema, type StreamMessage, type StreamRequest } from './stream-protocol.js';
 
-/** `closed` aborts when the client goes away before the answer (e.g. Ctrl-C on a running capture). */
+/** `closed` aborts when the client goes away before the answer. */
 export type ControlHandler = (req: ControlRequest, closed: AbortSignal) => Promise<unknown> | unknown;
+
+/** The connection of a streaming command, past its request line. */
+export interface StreamContext {
+  sock: Socket;
+  /** Bytes the client sent after the request line, already read. */
+  rest: Buffer;
+  /** Aborts when the connection closes (the client is gone). */
+  gone: AbortSignal;
+}
+
+/** Runs a capture or replay; its result (or error) becomes the stream's `end` message. */
+export type StreamHandler = (req: StreamRequest, ctx: StreamContext) => Promise<unknown>;
 
 const MAX_REQUEST = 64 * 1024;
 
@@ -29,6 +43,7 @@ export class ControlServer {
   constructor(
     readonly path: string,
     private readonly handler: ControlHandler,
+    private readonly streamHandler: StreamHandler,
   ) {}
 
   async start(): Promise<void> {
@@ -41,30 +56,9 @@ export class ControlServer {
     } catch {
       /* not there */
     }
-    // Half-open: a client that closes its side (Ctrl-C on `capture`) still gets the answer.
-    // One request per connection; a client that ends its side without a request in flight is gone.
-    const server = createServer({ allowHalfOpen: true }, (sock) => {
-      this.sockets.add(sock);
-      sock.once('close', () => this.sockets.delete(sock));
-      let buf = '';
-      let pending = false;
-      const closed = new AbortController();
-      sock.setEncoding('utf8');
-      sock.on('error', () => sock.destroy());
-      sock.once('end', () => (pending ? closed.abort() : sock.destroy()));
-      sock.once('close', () => closed.abort());
-      sock.on('data', (chunk: string) => {
-        if (pending) return;
-        buf += chunk;
-        if (buf.length > MAX_REQUEST) return void sock.destroy();
-        const nl = buf.indexOf('\n');
-        if (nl < 0) return;
-        pending = true;
-        void this.answer(buf.slice(0, nl), closed.signal).then((res) => {
-          if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`, () => sock.destroy());
-        });
-      });
-    });
+    // Half-open: a client that closes its side (Ctrl-C on `capture`, the end of `replay`'s frames) still
+    // gets the answer. One request per connection.
+    const server = createServer({ allowHalfOpen: true }, (sock) => this.serve(sock));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       const old = process.umask(0o177);
@@ -77,13 +71,76 @@ export class ControlServer {
     this.server = server;
   }
 
-  private async answer(line: string, closed: AbortSignal): Promise<ControlResponse> {
+  private serve(sock: Socket): void {
+    this.sockets.add(sock);
+    const gone = new AbortController();
+    sock.once('close', () => {
+      this.sockets.delete(sock);
+      gone.abort();
+    });
+    sock.on('error', () => sock.destroy());
+    // A client that ends its side before a whole request line is gone.
+    const onEnd = () => sock.destroy();
+    sock.once('end', onEnd);
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const nl = buf.indexOf(0x0a);
+      if (nl < 0) {
+        if (buf.length > MAX_REQUEST) sock.destroy();
+        return;
+      }
+      if (nl > MAX_REQUEST) return void sock.destroy();
+      sock.off('data', onData);
+      sock.off('end', onEnd);
+      sock.pause();
+      const line = buf.subarray(0, nl).toString('utf8');
+      const rest = buf.subarray(nl + 1);
+      let req: unknown;
+      try {
+        req = JSON.parse(line);
+      } catch {
+        req = undefined;
+      }
+      const cmd = (req as { cmd?: unknown } | undefined)?.cmd;
+      if (typeof cmd === 'string' && STREAM_COMMANDS.has(cmd)) void this.serveStream(sock, req, rest, gone.signal);
+      else this.serveLine(sock, req, rest, gone);
+    };
+    sock.on('data', onData);
+  }
+
+  private serveLine(sock: Socket, req: unknown, rest: Buffer, gone: AbortController): void {
+    // The client ends its side only to abandon its request; anything it sends after the line is ignored.
+    sock.once('end', () => gone.abort());
+    sock.resume();
+    void this.answer(req, gone.signal).then((res) => {
+      if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`, () => sock.destroy());
+    });
+  }
+
+  private async answer(req: unknown, closed: AbortSignal): Promise<ControlResponse> {
     try {
-      const req = JSON.parse(line) as ControlRequest;
-      return { ok: true, result: await this.handler(req, closed) };
+      if (req === undefined || typeof req !== 'object' || req === null) throw new Error('malformed request: not a JSON object');
+      return { ok: true, result: await this.handler(req as ControlRequest, closed) };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  private async serveStream(sock: Socket, raw: unknown, rest: Buffer, gone: AbortSignal): Promise<void> {
+    let end: StreamMessage;
+    const parsed = streamRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      end = { type: 'end', ok: false, error: `invalid request: ${issue ? `${issue.path.join('.') || 'request'}: ${issue.message}` : 'malformed'}` };
+    } else {
+      try {
+        end = { type: 'end', ok: true, result: await this.streamHandler(parsed.data, { sock, rest, gone }) };
+      } catch (err) {
+        end = { type: 'end', ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    if (!sock.destroyed) sock.end(encodeMessage(end), () => sock.destroy());
   }
 
   async close(): Promise<void> {

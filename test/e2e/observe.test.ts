@@ -124,7 +124,7 @@ describe('health, metrics, capture and replay', () => {
     });
     let err = '';
     capture.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    await daemon.waitFor((l) => l.msg === `capture started: ${file}`);
+    await daemon.waitFor((l) => l.msg === 'capture started: rpmsg1, rpmsg3');
     await run('ip', ['netns', 'exec', LNX, 'ping', '-c', '3', '-i', '0.2', '169.254.103.2']);
     // An oversize frame on channel 1 (its MTU raised behind the daemon's back) is dropped and captured.
     sh('ip', ['-n', LNX, 'link', 'set', 'rpmsg1', 'mtu', '1500']);
