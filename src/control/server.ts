@@ -104,12 +104,12 @@ export class ControlServer {
       }
       const cmd = (req as { cmd?: unknown } | undefined)?.cmd;
       if (typeof cmd === 'string' && STREAM_COMMANDS.has(cmd)) void this.serveStream(sock, req, rest, gone.signal);
-      else this.serveLine(sock, req, rest, gone);
+      else this.serveLine(sock, req, gone);
     };
     sock.on('data', onData);
   }
 
-  private serveLine(sock: Socket, req: unknown, rest: Buffer, gone: AbortController): void {
+  private serveLine(sock: Socket, req: unknown, gone: AbortController): void {
     // The client ends its side only to abandon its request; anything it sends after the line is ignored.
     sock.once('end', () => gone.abort());
     sock.resume();
