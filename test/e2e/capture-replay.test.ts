@@ -212,6 +212,7 @@ describe('board file in, capture out, replay in', () => {
       expect([idle.loss, reading.loss, stopped.loss]).toEqual([0, 0, 0]);
       // A stalled data path would show as seconds of RTT or loss; allow what two busy shared cores vary by.
       expect(stopped.median).toBeLessThan(Math.max(3 * reading.median, reading.median + 2));
+      expect(stopped.median).toBeLessThan(Math.max(3 * idle.median, idle.median + 2));
 
       const missed = Number(/; (\d+) not captured: the reader fell behind/.exec(err)?.[1]);
       expect(missed, err).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadPlan } from '../../../src/channels/plan.js';
 import { DeviceTreeError } from '../../../src/devicetree/errors.js';
 import { parseFdt } from '../../../src/devicetree/fdt.js';
 import { loadDeviceTree } from '../../../src/devicetree/load.js';
@@ -64,6 +65,25 @@ describe('a board file with includes, bindings and a &label override', () => {
   it('gives the same tree as dtc alone makes of the flattened file', async () => {
     const { root } = await loadDeviceTree(files.board, { includeDirs: [files.includeDir] });
     expect(canonical(root, true)).toEqual(canonical(parseFdt(compileWithDtc(files.flat), 'flat'), true));
+  });
+
+  it("plan finds the includes through the config's deviceTreeIncludes; --include is searched first", async () => {
+    const root = join(scratch, 'via-config');
+    const f = writeBoardFiles(root);
+    mkdirSync(join(root, 'etc'));
+    const config = join(root, 'etc', 'rpmsg-eth.yaml');
+    writeFileSync(config, 'deviceTree: ../board.dts\ndeviceTreeIncludes: [../include]\n');
+    const viaConfig = await loadPlan({ configPath: config, cwd: '/' });
+    expect(viaConfig.plans.map((p) => p.ethEndpoint)).toEqual([0x10, 0x20, 0x30]);
+    // A header of the same name in an --include folder wins over the config's.
+    const other = join(root, 'other');
+    mkdirSync(join(other, 'dt-bindings/test'), { recursive: true });
+    writeFileSync(
+      join(other, 'dt-bindings/test/rpmsg.h'),
+      readFileSync(join(f.includeDir, 'dt-bindings/test/rpmsg.h'), 'utf8').replace('(0x10 * ((ch) + 1))', '(0x40 * ((ch) + 1))'),
+    );
+    const viaOption = await loadPlan({ configPath: config, includeDirs: [other], cwd: '/' });
+    expect(viaOption.plans.map((p) => p.ethEndpoint)).toEqual([0x40, 0x80, 0xc0]);
   });
 
   it('without its include folder: one line naming the header, the line and the remedy', async () => {
