@@ -32,8 +32,15 @@ class BlockSource {
     return this.base + this.at;
   }
 
+  /** Exactly `n` bytes; throws when the file ends within them. */
+  async take(n: number, what: () => string): Promise<Buffer> {
+    const out = await this.takeOrEnd(n, what);
+    if (!out) throw new CaptureFileError(`truncated: the file ends at offset ${this.offset}, inside ${what()}`);
+    return out;
+  }
+
   /** Exactly `n` bytes, or null when the file ends right here; throws when it ends within them. */
-  async take(n: number, what: () => string): Promise<Buffer | null> {
+  async takeOrEnd(n: number, what: () => string): Promise<Buffer | null> {
     while (this.buf.length - this.at < n) {
       const rest = this.buf.subarray(this.at);
       const next = Buffer.allocUnsafe(rest.length + Math.max(CHUNK, n - rest.length));
@@ -84,19 +91,19 @@ export async function* readPcapng(fh: FileHandle): AsyncGenerator<CaptureEvent> 
     for (;;) {
       const start = src.offset;
       const where = () => `the block at offset ${start} (after frame ${frames})`;
-      const head = await src.take(8, where);
+      const head = await src.takeOrEnd(8, where);
       if (!head) return;
       const type = le ? head.readUInt32LE(0) : head.readUInt32BE(0);
       let length: number;
       let body: Buffer;
       if (type === PCAPNG_MAGIC) {
         const bom = await src.take(4, where);
-        if (bom!.readUInt32LE(0) === BOM) le = true;
-        else if (bom!.readUInt32BE(0) === BOM) le = false;
-        else throw new CaptureFileError(`corrupt section header at offset ${start} (byte-order magic ${bom!.toString('hex')})`);
+        if (bom.readUInt32LE(0) === BOM) le = true;
+        else if (bom.readUInt32BE(0) === BOM) le = false;
+        else throw new CaptureFileError(`corrupt section header at offset ${start} (byte-order magic ${bom.toString('hex')})`);
         length = le ? head.readUInt32LE(4) : head.readUInt32BE(4);
         if (length < 28 || length % 4 !== 0 || length > MAX_BLOCK) throw new CaptureFileError(`corrupt section header at offset ${start} (length ${length})`);
-        body = (await src.take(length - 12, where))!;
+        body = await src.take(length - 12, where);
         const major = le ? body.readUInt16LE(0) : body.readUInt16BE(0);
         if (major !== 1) throw new CaptureFileError(`pcapng version ${major} is not supported (expected 1)`);
         section = [];
@@ -106,7 +113,7 @@ export async function* readPcapng(fh: FileHandle): AsyncGenerator<CaptureEvent> 
         if (length < 12 || length % 4 !== 0 || length > MAX_BLOCK) {
           throw new CaptureFileError(`corrupt block at offset ${start} (type ${type}, length ${length})`);
         }
-        body = (await src.take(length - 8, where))!;
+        body = await src.take(length - 8, where);
       }
       const trailer = le ? body.readUInt32LE(body.length - 4) : body.readUInt32BE(body.length - 4);
       if (trailer !== length) throw new CaptureFileError(`corrupt block at offset ${start} (lengths ${length} and ${trailer} differ)`);

@@ -227,6 +227,58 @@ describe('unusable files: one line with the reason, before anything is sent', ()
   });
 });
 
+describe('fuzz', () => {
+  /** mulberry32: small, seedable, so a failing case is reproducible. */
+  function prng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('2000 corrupted pcap and pcapng files: a plan or one UserError line, nothing else', async () => {
+    const le = ng();
+    const be = ng(true);
+    const seeds = [
+      pcap(records),
+      pcap(records, { bigEndian: true, nano: true }),
+      Buffer.concat([le.shb(), le.idb(1, 'rpmsg1'), le.idb(1, 'rpmsg2'), le.epb(0, ethFrame(1, 60), { flags: 2 }), le.epb(1, ethFrame(2, 90)), le.isb(0)]),
+      Buffer.concat([be.shb(), be.idb(1, 'x'), be.spb(ethFrame(3, 64)), be.pb(0, ethFrame(4, 70)), le.shb(), le.idb(1, 'y'), le.epb(0, ethFrame(5, 80))]),
+    ];
+    const rnd = prng(0x5eed0016);
+    const pick = (n: number) => Math.floor(rnd() * n);
+    const path = join(dir, 'fuzz.bin');
+    const counts = { ok: 0, error: 0 };
+    for (let i = 0; i < 2000; i++) {
+      const b = Buffer.from(seeds[pick(seeds.length)]!);
+      let out: Buffer = b;
+      for (let e = 1 + pick(3); e > 0; e--) {
+        const at = pick(out.length);
+        const what = pick(4);
+        if (what === 0) out = out.subarray(0, at);
+        else if (what === 1) out[at] = out[at]! ^ (1 << pick(8));
+        else if (what === 2 && at + 4 <= out.length) out.writeUInt32LE([0, 1, 7, 0xffffffff, 0x7ffffffc, out.length][pick(6)]!, at & ~3);
+        else out = Buffer.concat([out.subarray(0, at), out.subarray(pick(out.length))]);
+      }
+      writeFileSync(path, out);
+      try {
+        const plan = await planReplay(path, rnd() < 0.3 ? String(pick(3)) : undefined);
+        for await (const f of replayFrames(path, plan)) expect(f.length).toBeLessThanOrEqual(65535);
+        counts.ok++;
+      } catch (err) {
+        if (!(err instanceof UserError) || (err as Error).message.includes('\n')) throw new Error(`case ${i}: ${(err as Error).stack}`);
+        counts.error++;
+      }
+    }
+    expect(counts.error).toBeGreaterThan(500);
+    expect(counts.ok).toBeGreaterThan(50);
+  }, 120_000);
+});
+
 describe('bounded memory', () => {
   it('a 128 MB pcap and a 128 MB pcapng are planned and read frame by frame, without holding them', async () => {
     const frame = ethFrame(7, 8000);
