@@ -3,12 +3,13 @@
 // user asked — so `-w /tmp/x.pcapng` lands in the caller's /tmp, and `-w -` feeds `tcpdump -r -`.
 import { createWriteStream, existsSync, unlinkSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
-import { controlSocketPath } from '../../src/control/protocol.js';
 import { openStream } from '../../src/control/stream-client.js';
 import { captureResultSchema, MAX_CAPTURE_MS, type CaptureRequest } from '../../src/control/stream-protocol.js';
+import { durationOption } from '../../src/util/duration.js';
 import { UserError } from '../../src/util/errors.js';
+import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 import { parseChannelList } from './up.js';
 
 function positiveInteger(what: string, max: number) {
@@ -38,7 +39,7 @@ async function openOutput(target: string): Promise<WriteStream> {
 }
 
 export function captureCommand(): Command {
-  return new Command('capture')
+  return clientCommand('capture')
     .description(
       'Record the frames the daemon moves as pcapng: one interface per channel, each frame with its ' +
         'direction, and frames the daemon dropped with a comment giving the reason. Runs until --count, ' +
@@ -48,22 +49,21 @@ export function captureCommand(): Command {
     )
     .requiredOption('-w, --write <file>', 'pcapng file to write, or - for stdout (e.g. | tcpdump -r -)')
     .option('--channels <list>', 'only these channels, e.g. 0,3,5-7 (default: all running)', parseChannelList)
-    .option('-c, --count <n>', 'stop after N frames (frames not captured included)', positiveInteger('--count', 2 ** 32))
-    .option('-d, --duration <seconds>', 'stop after this many seconds', positiveInteger('--duration', Math.floor(MAX_CAPTURE_MS / 1000)))
-    .option('--control-socket <path>', 'control socket of the daemon')
+    .option('--count <n>', 'stop after N frames (frames not captured included)', positiveInteger('--count', 2 ** 32))
+    .option('-d, --duration <time>', 'stop after this long, e.g. 30s, 5m', durationOption('--duration', { maxMs: MAX_CAPTURE_MS }))
     .addHelpText('after', '\nExamples:\n  rpmsg-eth capture -w /tmp/ch3.pcapng --channels 3\n  rpmsg-eth capture -w - --count 6 | tcpdump -nr -\n')
-    .action(async (o: { write: string; channels?: number[]; count?: number; duration?: number; controlSocket?: string }) => {
+    .action(async (o: ClientOptions & { write: string; channels?: number[]; count?: number; duration?: number }) => {
       const out = await openOutput(o.write);
       const writer = new PcapngWriter(out);
       const request: CaptureRequest = {
         cmd: 'capture',
         ...(o.channels ? { channels: o.channels } : {}),
         ...(o.count ? { count: o.count } : {}),
-        ...(o.duration ? { durationMs: o.duration * 1000 } : {}),
+        ...(o.duration ? { durationMs: o.duration } : {}),
       };
       const ifaceOf = new Map<number, number>();
       let waitingForDrain = false;
-      const stream = openStream(controlSocketPath(o.controlSocket), request, {
+      const stream = openStream(clientSocket(o), request, {
         // Frames may follow the start in the same read: declare the interfaces before they arrive.
         start: (m) => {
           for (const i of m.interfaces ?? []) ifaceOf.set(i.channel, writer.addInterface(i.ifname, i.name));

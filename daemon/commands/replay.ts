@@ -2,13 +2,13 @@
 // reads the file (it may be anywhere the caller can read, e.g. its own /tmp) and streams the frames to
 // the daemon, which never opens it; neither side holds more than a few frames of it.
 import { once } from 'node:events';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { planReplay, replayFrames, type ReplayPlan } from '../../src/capture/replay-frames.js';
-import { controlSocketPath } from '../../src/control/protocol.js';
 import { encodeFrame } from '../../src/control/records.js';
 import { openStream } from '../../src/control/stream-client.js';
 import { replayResultSchema } from '../../src/control/stream-protocol.js';
 import { UserError } from '../../src/util/errors.js';
+import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 
 function leftOut(plan: ReplayPlan): string {
   const parts = [plan.inbound ? `${plan.inbound} received from the other side` : '', plan.cut ? `${plan.cut} cut short by the capture` : ''];
@@ -17,7 +17,7 @@ function leftOut(plan: ReplayPlan): string {
 }
 
 export function replayCommand(): Command {
-  return new Command('replay')
+  return clientCommand('replay')
     .description(
       'Send the frames of a capture file into one channel, toward the VxWorks side, as if Linux had sent ' +
         'them: same counters, limits and drops. Reads pcap (either byte order, microsecond or nanosecond ' +
@@ -31,11 +31,10 @@ export function replayCommand(): Command {
       return Number(v);
     })
     .option('--interface <name|index>', 'pcapng with several interfaces: whose frames to send (e.g. rpmsg3, or 0)')
-    .option('--control-socket <path>', 'control socket of the daemon')
     .addHelpText('after', '\nExamples:\n  rpmsg-eth replay ping.pcap --channel 2\n  rpmsg-eth replay all.pcapng --interface rpmsg3 --channel 3\n')
-    .action(async (file: string, o: { channel: number; interface?: string; controlSocket?: string }) => {
+    .action(async (file: string, o: ClientOptions & { channel: number; interface?: string }) => {
       const plan = await planReplay(file, o.interface);
-      const stream = openStream(controlSocketPath(o.controlSocket), { cmd: 'replay', channel: o.channel });
+      const stream = openStream(clientSocket(o), { cmd: 'replay', channel: o.channel });
       await stream.started;
       const { sock } = stream;
       for await (const frame of replayFrames(file, plan)) {

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgs, cliPath, DaemonProcess, repoRoot } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
+import { requireTools } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const LNX = 'rpe-t16-lnx';
@@ -29,16 +30,6 @@ async function runAll(cmd: string, args: string[], opts: { timeout?: number } = 
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
-}
-
-function requireTools(): void {
-  for (const [tool, pkg] of [['tshark', 'tshark'], ['unshare', 'util-linux']]) {
-    try {
-      sh('sh', ['-c', `command -v ${tool}`]);
-    } catch {
-      throw new Error(`these tests need "${tool}" (Debian package ${pkg}); scripts/install-deps.sh installs it`);
-    }
-  }
 }
 
 /** Static neighbours on both sides of channel n: no ARP frames in exact counts. */
@@ -97,7 +88,7 @@ describe('board file in, capture out, replay in', () => {
 
   beforeAll(async () => {
     requireRoot();
-    requireTools();
+    requireTools('tshark', 'capinfos', 'tcpdump', 'unshare', 'mount');
     dir = mkdtempSync(join(tmpdir(), 'rpe-t16-'));
     // The control socket outside /tmp: a client with its own /tmp must still reach it.
     runDir = mkdtempSync('/run/rpe-t16-');
@@ -239,7 +230,7 @@ describe('board file in, capture out, replay in', () => {
       return { ...r, received: peerRx(3) - before };
     }
 
-    /** Records 4 echo requests on rpmsg3 with `tool` (its arguments around the file name). */
+    /** Records 4 echo requests on rpmsg3 with the command `cmd` (run in the Linux-side namespace). */
     async function record(cmd: string[], file: string): Promise<void> {
       const child = spawn('ip', ['netns', 'exec', LNX, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
@@ -249,9 +240,19 @@ describe('board file in, capture out, replay in', () => {
         if (Date.now() > deadline) throw new Error(`${cmd[0]} did not start: ${err}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      await run('ip', pingArgs(3, ['-c', '4', '-i', '0.2']));
-      const code = await new Promise((r) => child.once('exit', r));
-      expect(code, err).toBe(0);
+      // Echo requests until the tool has its 4 (it may start capturing a moment after it says so).
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      let done = false;
+      void exited.then(() => (done = true));
+      for (let i = 0; !done; i++) {
+        if (i > 100) {
+          child.kill();
+          throw new Error(`${cmd[0]} did not record 4 echo requests: ${err}`);
+        }
+        await run('ip', pingArgs(3, ['-c', '1', '-W', '1']));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await exited, err).toBe(0);
       expect(statSync(file).size).toBeGreaterThan(0);
     }
 

@@ -10,6 +10,7 @@ import { readCaptureFile, type CaptureEvent } from '../../../src/capture/capture
 import { PcapngWriter } from '../../../src/capture/pcapng-writer.js';
 import { planReplay, replayFrames } from '../../../src/capture/replay-frames.js';
 import { UserError } from '../../../src/util/errors.js';
+import { tool } from '../../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpmsg-eth-capfile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,8 +124,8 @@ describe('classic pcap', () => {
     for (let n = 0; n < 20; n++) w.writeFrame(i, 'tx', ethFrame(n, 60 + n * 7));
     await w.close();
     const nsec = join(dir, 'w.nsec.pcap');
-    execFileSync('editcap', ['-F', 'nsecpcap', ng, nsec], { stdio: 'ignore' });
-    expect(execFileSync('capinfos', ['-t', nsec], { encoding: 'utf8' })).toMatch(/nanosecond pcap/);
+    execFileSync(tool('editcap'), ['-F', 'nsecpcap', ng, nsec], { stdio: 'ignore' });
+    expect(execFileSync(tool('capinfos'), ['-t', nsec], { encoding: 'utf8' })).toMatch(/nanosecond pcap/);
     const frames = await sent(nsec);
     expect(frames).toHaveLength(20);
     frames.forEach((f, n) => expect(f.equals(ethFrame(n, 60 + n * 7))).toBe(true));
@@ -153,10 +154,10 @@ describe('pcapng', () => {
   it('what tshark and editcap write', async () => {
     const classic = file('for-tshark.pcap', pcap(records.slice(0, 2)));
     const out = join(dir, 'tshark.pcapng');
-    execFileSync('tshark', ['-r', classic, '-F', 'pcapng', '-w', out], { stdio: 'ignore' });
+    execFileSync(tool('tshark'), ['-r', classic, '-F', 'pcapng', '-w', out], { stdio: 'ignore' });
     expect((await sent(out)).map((f) => f.length)).toEqual([60, 482]);
     const viaEditcap = join(dir, 'editcap.pcapng');
-    execFileSync('editcap', ['-F', 'pcapng', classic, viaEditcap], { stdio: 'ignore' });
+    execFileSync(tool('editcap'), ['-F', 'pcapng', classic, viaEditcap], { stdio: 'ignore' });
     expect((await sent(viaEditcap)).map((f) => f.length)).toEqual([60, 482]);
   });
 

@@ -64,10 +64,8 @@ describe('streaming requests on the control socket', () => {
   let server: ControlServer;
 
   beforeAll(async () => {
-    server = new ControlServer(
-      path,
-      () => 'line answer',
-      async (req: StreamRequest, ctx: StreamContext) => {
+    server = new ControlServer(path, () => 'line answer', {
+      stream: async (req: StreamRequest, ctx: StreamContext) => {
         handled.push(req);
         if (req.cmd === 'capture') {
           // The start and a frame in one write: the client reads them in one chunk.
@@ -83,7 +81,7 @@ describe('streaming requests on the control socket', () => {
         for await (const chunk of ctx.sock.iterator({ destroyOnReturn: false })) parser.push(chunk as Buffer);
         return { frames };
       },
-    );
+    });
     await server.start();
   });
   afterAll(async () => {

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { DtNode } from '../../../src/devicetree/tree.js';
+import { tool } from '../../helpers/tools.js';
 
 export const repoRoot = join(import.meta.dirname, '../../..');
 /** The packaged board file, its include folder (dt-bindings), and its hand-flattened equivalent. */
@@ -13,7 +14,7 @@ export const lantaFlat = join(repoRoot, 'test/fixtures/dts/lanta-flat.dts');
 
 export function compileWithDtc(dtsPath: string): Uint8Array {
   try {
-    return new Uint8Array(execFileSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', dtsPath], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    return new Uint8Array(execFileSync(tool('dtc'), ['-q', '-I', 'dts', '-O', 'dtb', dtsPath], { stdio: ['ignore', 'pipe', 'pipe'] }));
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === 'ENOENT') throw new Error('dtc not found: install the Debian package device-tree-compiler');
