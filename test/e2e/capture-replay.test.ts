@@ -6,12 +6,11 @@
 // streams a 512 MB file without the daemon holding it.
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgs, cliPath, DaemonProcess, repoRoot } from '../helpers/daemon.js';
-import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
+import { linkStats, sh, useTestNamespaces } from '../helpers/netns.js';
 import { requireTools } from '../helpers/tools.js';
 
 const run = promisify(execFile);
@@ -77,6 +76,7 @@ function ifdrops(path: string): Map<number, bigint> {
 }
 
 describe('board file in, capture out, replay in', () => {
+  const scratch = useTestNamespaces(LNX, VX);
   let dir: string;
   let runDir: string;
   let daemon: DaemonProcess;
@@ -87,13 +87,10 @@ describe('board file in, capture out, replay in', () => {
   const peerRx = (n: number) => linkStats(VX, `vx${n}`).rx.packets;
 
   beforeAll(async () => {
-    requireRoot();
     requireTools('tshark', 'capinfos', 'tcpdump', 'unshare', 'mount');
-    dir = mkdtempSync(join(tmpdir(), 'rpe-t16-'));
+    dir = scratch.dir;
     // The control socket outside /tmp: a client with its own /tmp must still reach it.
     runDir = mkdtempSync('/run/rpe-t16-');
-    createTestNetns(LNX);
-    createTestNetns(VX);
     daemon = new DaemonProcess(
       ['config/lanta.dts', '--netns', LNX, '--peer-netns', VX, '--channels', CHANNELS.join(','), '--health-interval', '0'],
       join(runDir, 'control.sock'),
@@ -104,9 +101,6 @@ describe('board file in, capture out, replay in', () => {
 
   afterAll(async () => {
     await daemon?.stop();
-    deleteTestNetns(LNX);
-    deleteTestNetns(VX);
-    if (dir) rmSync(dir, { recursive: true, force: true });
     if (runDir) rmSync(runDir, { recursive: true, force: true });
   });
 

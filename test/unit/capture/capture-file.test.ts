@@ -10,6 +10,7 @@ import { readCaptureFile, type CaptureEvent } from '../../../src/capture/capture
 import { PcapngWriter } from '../../../src/capture/pcapng-writer.js';
 import { planReplay, replayFrames } from '../../../src/capture/replay-frames.js';
 import { UserError } from '../../../src/util/errors.js';
+import { prng } from '../../helpers/prng.js';
 import { tool } from '../../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpmsg-eth-capfile-'));
@@ -229,18 +230,6 @@ describe('unusable files: one line with the reason, before anything is sent', ()
 });
 
 describe('fuzz', () => {
-  /** mulberry32: small, seedable, so a failing case is reproducible. */
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('2000 corrupted pcap and pcapng files: a plan or one UserError line, nothing else', async () => {
     const le = ng();
     const be = ng(true);

@@ -12,6 +12,7 @@ import { DeviceTreeError } from '../../../src/devicetree/errors.js';
 import { parseFdt } from '../../../src/devicetree/fdt.js';
 import { findRpmsgNode, loadDeviceTree } from '../../../src/devicetree/load.js';
 import type { DtNode } from '../../../src/devicetree/tree.js';
+import { prng } from '../../helpers/prng.js';
 import { compileWithDtc, lantaDts, lantaFlat, lantaIncludes, repoRoot } from './dtc.js';
 
 const dtb = compileWithDtc(lantaFlat);
@@ -20,18 +21,6 @@ const dts = new Uint8Array(readFileSync(lantaDts));
 const scratch = mkdtempSync(join(tmpdir(), 'rpmsg-eth-fuzz-'));
 for (const f of ['lanta-soc.dtsi', 'lanta-msgirq.dtsi']) copyFileSync(join(repoRoot, 'config', f), join(scratch, f));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Outcome = 'ok' | 'error';
 
