@@ -608,7 +608,7 @@ async function main(): Promise<number> {
   // The default config with health probes off: their ICMP would mix into the exact counts.
   workDir = mkdtempSync(join(tmpdir(), 'rpe-soak-'));
   const config = join(workDir, 'soak.yaml');
-  writeFileSync(config, `deviceTree: ${join(root, 'config/lanta.dts')}\ntransport: sim\nframing: raw\nhealth:\n  intervalMs: 0\n`);
+  writeFileSync(config, `deviceTree: ${join(root, 'config/lanta.dts')}\ndeviceTreeIncludes: [${join(root, 'config/include')}]\ntransport: sim\nframing: raw\nhealth:\n  intervalMs: 0\n`);
 
   createNetns(LNX);
   createNetns(VX);

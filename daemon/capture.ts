@@ -1,8 +1,12 @@
-// `capture` and `replay` in the running daemon: what crossed the cores, and putting it back.
+// `capture` and `replay` in the running daemon, over the client's own connection: captured frames stream
+// out to the client (which writes the pcapng), replayed frames stream in from the client (which reads
+// the file). The daemon never opens a capture file, and holds at most a fixed amount of either stream.
 import type { ChannelBridge, FrameTap } from '../src/bridge/bridge.js';
-import { CaptureSession, type CaptureResult } from '../src/capture/capture-session.js';
-import { readPcap } from '../src/capture/pcap-reader.js';
-import { PcapngWriter } from '../src/capture/pcapng-writer.js';
+import { CaptureSession, type CapturedFrameOptions, type CaptureSink } from '../src/capture/capture-session.js';
+import { wallClockNs } from '../src/capture/wall-clock.js';
+import { encodeFrame, encodeMessage, MAX_FRAME, RecordError, RecordParser } from '../src/control/records.js';
+import type { StreamContext } from '../src/control/server.js';
+import type { CaptureRequest, CaptureResult, ReplayResult, StreamMessage } from '../src/control/stream-protocol.js';
 import { UserError } from '../src/util/errors.js';
 
 export interface CaptureTarget {
@@ -12,19 +16,54 @@ export interface CaptureTarget {
   bridge: ChannelBridge;
 }
 
-export interface CaptureRequest {
-  file: string;
-  channels?: number[];
-  count?: number;
-  durationMs?: number;
+/** How far a capture client may fall behind (bytes queued for its socket) before frames are not captured. */
+export const CAPTURE_BACKLOG = 4 * 1024 * 1024;
+/** Replayed frames handed to the bridge at a time (its TAP batch). */
+const REPLAY_BATCH = 64;
+
+/** Frames to a capture client's socket, refused while the client is more than `maxBacklog` bytes behind. */
+class SocketSink implements CaptureSink {
+  private corked = false;
+  private readonly now = wallClockNs();
+
+  constructor(
+    private readonly ctx: StreamContext,
+    private readonly maxBacklog: number,
+  ) {}
+
+  write(channel: number, direction: 'rx' | 'tx', data: Uint8Array, opts: CapturedFrameOptions): boolean {
+    const { sock } = this.ctx;
+    if (!sock.writable || sock.writableLength > this.maxBacklog) return false;
+    // Frames of one event-loop turn (a bridge's batch) leave in one writev.
+    if (!this.corked) {
+      this.corked = true;
+      sock.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        sock.uncork();
+      });
+    }
+    const header = { channel, direction, originalLength: opts.originalLength ?? data.length, timestampNs: this.now(), dropReason: opts.dropReason };
+    sock.write(encodeFrame(header, data.subarray(0, MAX_FRAME)));
+    return true;
+  }
 }
 
-/** Records the chosen channels into a pcapng file until the count or duration is reached or `stop` aborts. */
+function send(ctx: StreamContext, message: StreamMessage): void {
+  ctx.sock.write(encodeMessage(message));
+}
+
+/**
+ * Streams the chosen channels' frames to the client until the count or duration is reached, the client
+ * ends its side (Ctrl-C) or goes away, or `stop` aborts (the daemon stops).
+ */
 export async function runCapture(
   req: CaptureRequest,
   all: readonly CaptureTarget[],
+  ctx: StreamContext,
   stop: AbortSignal,
   onStarted: (ifnames: string[]) => void,
+  onNotCaptured: (channel: number) => void,
 ): Promise<CaptureResult> {
   const targets = req.channels ? all.filter((t) => req.channels?.includes(t.channel)) : [...all];
   const missing = (req.channels ?? []).filter((n) => !all.some((t) => t.channel === n));
@@ -33,37 +72,71 @@ export async function runCapture(
   for (const t of targets) {
     if (t.bridge.capturing) throw new UserError(`${t.ifname} is already being captured`, 1);
   }
-  const writer = await PcapngWriter.toFile(req.file);
-  const session = new CaptureSession(writer, targets, { count: req.count, durationMs: req.durationMs });
+  const session = new CaptureSession(
+    new SocketSink(ctx, CAPTURE_BACKLOG),
+    targets.map((t) => t.channel),
+    { count: req.count, durationMs: req.durationMs },
+    onNotCaptured,
+  );
+  send(ctx, { type: 'start', interfaces: targets.map(({ channel, ifname, name }) => ({ channel, ifname, name })) });
   for (const t of targets) {
     const tap: FrameTap = {
-      frame: (direction, data, dropReason, originalLength) =>
-        session.frame(t.channel, direction, data, dropReason ? { dropReason, originalLength } : undefined),
+      frame: (direction, data, dropReason, originalLength) => session.frame(t.channel, direction, data, { dropReason, originalLength }),
     };
     t.bridge.setTap(tap);
   }
   const onStop = () => void session.stop();
   stop.addEventListener('abort', onStop);
+  ctx.gone.addEventListener('abort', onStop);
+  ctx.sock.once('end', onStop);
+  ctx.sock.resume(); // for 'end'; the client sends nothing else
   onStarted(targets.map((t) => t.ifname));
   try {
     return await session.done;
   } finally {
     stop.removeEventListener('abort', onStop);
+    ctx.gone.removeEventListener('abort', onStop);
+    ctx.sock.off('end', onStop);
     for (const t of targets) t.bridge.setTap(undefined);
   }
 }
 
-export interface ReplayResult {
-  frames: number;
-  offered: number;
-  skipped: number;
-}
-
-/** Sends the frames of a classic pcap file into one channel, toward the remote side. */
-export async function runReplay(file: string, target: CaptureTarget): Promise<ReplayResult> {
-  const capture = await readPcap(file);
-  // A frame the capture cut short would go out corrupt: leave it out (reported as skipped).
-  const whole = capture.frames.filter((f) => f.originalLength === f.data.length).map((f) => f.data);
-  const { offered, skipped } = await target.bridge.inject(whole);
-  return { frames: capture.frames.length, offered, skipped: skipped + capture.frames.length - whole.length };
+/**
+ * Sends the frames the client streams into one channel, toward the remote side, until the client ends
+ * its side. Reading the connection waits for the bridge, so at most one received chunk is held.
+ */
+export async function runReplay(target: CaptureTarget, ctx: StreamContext): Promise<ReplayResult> {
+  let batch: Uint8Array[] = [];
+  const result: ReplayResult = { frames: 0, offered: 0, skipped: 0 };
+  const parser = new RecordParser({
+    message: () => {
+      throw new RecordError('a message where frames were expected');
+    },
+    frame: (f) => {
+      result.frames++;
+      batch.push(f.data);
+    },
+  });
+  const flush = async (): Promise<void> => {
+    for (let at = 0; at < batch.length; at += REPLAY_BATCH) {
+      const { offered, skipped } = await target.bridge.inject(batch.slice(at, at + REPLAY_BATCH));
+      result.offered += offered;
+      result.skipped += skipped;
+    }
+    batch = [];
+  };
+  send(ctx, { type: 'start' });
+  try {
+    parser.push(ctx.rest);
+    await flush();
+    for await (const chunk of ctx.sock.iterator({ destroyOnReturn: false })) {
+      parser.push(chunk as Buffer);
+      await flush();
+    }
+  } catch (err) {
+    if (err instanceof RecordError) throw new UserError(`replay: the client's stream is malformed: ${err.message}`, 1);
+    throw new UserError(`replay: the client went away after ${result.frames} frame(s)`, 1);
+  }
+  if (!parser.idle) throw new UserError(`replay: the client's stream ended inside a frame after ${result.frames} frame(s)`, 1);
+  return result;
 }

@@ -8,7 +8,8 @@ import { ipv6Findings } from '../src/channels/ipv6.js';
 import { loadPlan, type LoadedPlan } from '../src/channels/plan.js';
 import type { ChannelPlan } from '../src/channels/types.js';
 import { controlSocketPath, type ControlRequest } from '../src/control/protocol.js';
-import { ControlServer } from '../src/control/server.js';
+import { ControlServer, type StreamContext } from '../src/control/server.js';
+import type { StreamRequest } from '../src/control/stream-protocol.js';
 import { describeConfig } from '../src/config/locate.js';
 import type { Config } from '../src/config/schema.js';
 import { FragLink } from '../src/framing/frag-link.js';
@@ -33,6 +34,8 @@ const ETH_HEADER = 14;
 
 export interface DaemonOptions {
   deviceTree?: string;
+  /** `--include`: folders for the .dts's includes, before the config's deviceTreeIncludes. */
+  includeDirs?: string[];
   configPath?: string;
   transport?: string;
   netns?: string;
@@ -88,6 +91,10 @@ export class Daemon {
   private rateTimer: NodeJS.Timeout | undefined;
   private metrics: MetricsServer | undefined;
   private readonly captureStops = new Set<AbortController>();
+  /** Frames captures did not take because their reader fell behind, per channel (stats). */
+  private readonly notCaptured = new Map<number, number>();
+  /** Channels a replay is feeding (one replay per channel at a time). */
+  private readonly replaying = new Set<number>();
   /** The config in force: health settings are read from it when a channel comes up. */
   private config: Config | undefined;
   private readonly log: Logger;
@@ -125,8 +132,9 @@ export class Daemon {
     }
   }
 
-  private readPlan(): LoadedPlan {
-    const loaded = loadPlan({ deviceTree: this.opts.deviceTree, configPath: this.opts.configPath, framing: this.opts.framing });
+  private async readPlan(): Promise<LoadedPlan> {
+    const { deviceTree, includeDirs, configPath, framing } = this.opts;
+    const loaded = await loadPlan({ deviceTree, includeDirs, configPath, framing });
     const configName = describeConfig({ path: loaded.configPath, source: loaded.configSource });
     this.log.info(
       { config: loaded.configPath, configSource: loaded.configSource, deviceTree: loaded.deviceTreePath },
@@ -144,13 +152,13 @@ export class Daemon {
   }
 
   private async startAll(): Promise<void> {
-    const loaded = this.readPlan();
+    const loaded = await this.readPlan();
     this.config = loaded.config;
     this.transportName = this.opts.transport ?? loaded.config.transport;
     const wanted = selectChannels(loaded.plans, this.opts.channels);
 
     const socket = controlSocketPath(this.opts.controlSocket, loaded.config.controlSocket);
-    this.control = new ControlServer(socket, (req, closed) => this.answer(req, closed));
+    this.control = new ControlServer(socket, (req) => this.answer(req), { stream: (req, ctx) => this.answerStream(req, ctx) });
     await this.control.start();
     this.check();
     const metricsSpec = this.opts.metrics ?? loaded.config.metrics;
@@ -327,7 +335,7 @@ export class Daemon {
 
   private async applyReload(): Promise<ReloadResult> {
     if (this.stopping) throw new UserError('the daemon is stopping', 1);
-    const loaded = this.readPlan();
+    const loaded = await this.readPlan();
     this.config = loaded.config;
     const transport = this.opts.transport ?? loaded.config.transport;
     if (transport !== this.transportName) {
@@ -393,6 +401,7 @@ export class Daemon {
       peerAddress: c.plan.peerAddress,
       ...counters,
       ...(c.frag ? { framing: c.frag.stats() } : {}),
+      notCaptured: this.notCaptured.get(c.plan.channel) ?? 0,
       operstate: kernel.operstate,
       carrier: kernel.carrier,
       rates: c.rates?.rates,
@@ -400,33 +409,13 @@ export class Daemon {
     };
   }
 
-  private async answer(req: ControlRequest, closed: AbortSignal): Promise<unknown> {
+  private async answer(req: ControlRequest): Promise<unknown> {
     switch (req.cmd) {
       case 'stats':
       case 'status':
         return { channels: [...this.channels.values()].filter((c) => c.bridge).map((c) => this.channelStatus(c)) };
       case 'reload':
         return this.reload();
-      case 'capture': {
-        // Ends with the client (Ctrl-C) or with the daemon, whichever goes first.
-        const stop = new AbortController();
-        closed.addEventListener('abort', () => stop.abort());
-        this.captureStops.add(stop);
-        try {
-          const result = await runCapture(req, this.captureTargets(), stop.signal, (ifnames) =>
-            this.log.info({ file: req.file, interfaces: ifnames }, `capture started: ${req.file}`),
-          );
-          this.log.info({ file: req.file, ...result }, `capture ended (${result.ended}): ${result.frames} frame(s)`);
-          return result;
-        } finally {
-          this.captureStops.delete(stop);
-        }
-      }
-      case 'replay': {
-        const target = this.captureTargets().find((t) => t.channel === req.channel);
-        if (!target) throw new UserError(`no running channel ${req.channel}`, 1);
-        return runReplay(req.file, target);
-      }
       case 'peer-restart': {
         if (!(this.transport instanceof SimTransport)) throw new Error('peer-restart needs the sim transport');
         if (!this.transport.restartPeer(req.channel, req.downMs ?? 1000)) throw new Error(`no channel ${req.channel}`);
@@ -434,6 +423,50 @@ export class Daemon {
       }
       default:
         throw new Error(`unknown command ${JSON.stringify((req as { cmd: unknown }).cmd)}`);
+    }
+  }
+
+  /** `capture` and `replay`: frames stream over the client's connection. */
+  private async answerStream(req: StreamRequest, ctx: StreamContext): Promise<unknown> {
+    try {
+      return await this.runStream(req, ctx);
+    } catch (err) {
+      this.log.warn({ cmd: req.cmd, err: (err as Error).message }, `${req.cmd} failed: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  private async runStream(req: StreamRequest, ctx: StreamContext): Promise<unknown> {
+    if (this.stopping) throw new UserError('the daemon is stopping', 1);
+    if (req.cmd === 'capture') {
+      // Ends with the client (Ctrl-C) or with the daemon, whichever goes first.
+      const stop = new AbortController();
+      this.captureStops.add(stop);
+      try {
+        const result = await runCapture(
+          req,
+          this.captureTargets(),
+          ctx,
+          stop.signal,
+          (ifnames) => this.log.info({ interfaces: ifnames }, `capture started: ${ifnames.join(', ')}`),
+          (channel) => this.notCaptured.set(channel, (this.notCaptured.get(channel) ?? 0) + 1),
+        );
+        this.log.info({ ...result }, `capture ended (${result.ended}): ${result.frames} frame(s)`);
+        return result;
+      } finally {
+        this.captureStops.delete(stop);
+      }
+    }
+    const target = this.captureTargets().find((t) => t.channel === req.channel);
+    if (!target) throw new UserError(`no running channel ${req.channel}`, 1);
+    if (this.replaying.has(req.channel)) throw new UserError(`channel ${req.channel} is already being replayed into`, 1);
+    this.replaying.add(req.channel);
+    try {
+      const result = await runReplay(target, ctx);
+      this.log.info({ channel: req.channel, ...result }, `replay into ${target.ifname}: ${result.offered} of ${result.frames} frame(s) offered`);
+      return result;
+    } finally {
+      this.replaying.delete(req.channel);
     }
   }
 

@@ -6,9 +6,10 @@
 set -euo pipefail
 
 # Compilers (native binding, simulated peer, C framing), namespaces and links (iproute2, util-linux's
-# unshare, mount), traffic (ping, tcpdump, iperf3), device trees (dtc), captures (tshark, and
-# wireshark-common's capinfos and editcap), the terminal (bsdutils' script) and systemd-analyze.
-packages=(build-essential python3 iproute2 iputils-ping tcpdump device-tree-compiler iperf3 procps
+# unshare, mount), traffic (ping, tcpdump, iperf3), device trees (cpp and dtc, as the kernel build runs
+# them), captures (tshark, and wireshark-common's capinfos and editcap), the terminal (bsdutils' script)
+# and systemd-analyze.
+packages=(build-essential python3 iproute2 iputils-ping tcpdump cpp device-tree-compiler iperf3 procps
   tshark wireshark-common util-linux mount bsdutils systemd)
 if [[ "${1:-}" == kernel ]]; then
   packages+=(sparse kmod cpio xz-utils linux-image-amd64 linux-headers-amd64 linux-source-6.1

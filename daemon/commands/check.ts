@@ -8,11 +8,13 @@ import { readChannelTable } from '../../src/channels/table.js';
 import type { Channel } from '../../src/channels/types.js';
 import { validateChannels } from '../../src/channels/validate.js';
 import { parseConfig } from '../../src/config/load.js';
-import { detectFormat, findRpmsgNode, loadDeviceTree } from '../../src/devicetree/load.js';
+import { findRpmsgNode, loadDeviceTree } from '../../src/devicetree/load.js';
+import { includeOption } from './include-option.js';
 
 export interface CheckOptions {
   strict?: boolean;
   json?: boolean;
+  include?: string[];
 }
 
 export interface CheckReport {
@@ -27,9 +29,9 @@ export interface CheckReport {
 }
 
 /** Reads and validates; throws DeviceTreeError (exit 2) on malformed input. */
-export function checkDeviceTree(file: string): CheckReport {
-  const format = detectFormat(file);
-  const node = findRpmsgNode(loadDeviceTree(file), file);
+export async function checkDeviceTree(file: string, includeDirs: readonly string[] = []): Promise<CheckReport> {
+  const { format, root } = await loadDeviceTree(file, { includeDirs });
+  const node = findRpmsgNode(root, file);
   const table = readChannelTable(node, file);
   const findings = [...table.findings, ...validateChannels(table.channels)];
   // The MTUs the default config gives (raw framing): the same IPv6 summary as `plan` and `up`.
@@ -76,16 +78,19 @@ export function checkCommand(): Command {
         'names, buffer counts and sizes, overlapping shared-memory windows, duplicate channels and endpoints.',
     )
     .argument('<file>', 'device tree: a .dts file, a .dtb blob, or a directory in /proc/device-tree layout')
+    .addOption(includeOption())
     .option('--strict', 'treat warnings as errors (exit 1)')
     .option('--json', 'print the report (findings and the channel table) as JSON')
     .addHelpText(
       'after',
       '\nExit status: 0 the table is usable (warnings allowed), 1 errors (or warnings with --strict),\n' +
-        '2 the input is malformed or unreadable.\n\nExamples:\n  rpmsg-eth check config/lanta.dts\n' +
+        '2 the input is malformed or unreadable.\n\nA .dts goes through cpp and dtc as in the kernel build (#include, /include/,\n' +
+        '<dt-bindings/...> headers, &label overrides); --include DIR adds a folder to search.\n\n' +
+        'Examples:\n  rpmsg-eth check --include config/include config/lanta.dts\n' +
         '  rpmsg-eth check --strict /proc/device-tree\n',
     )
-    .action((file: string, opts: CheckOptions) => {
-      const report = checkDeviceTree(file);
+    .action(async (file: string, opts: CheckOptions) => {
+      const report = await checkDeviceTree(file, opts.include);
       process.stdout.write(opts.json === true ? checkReportJson(report) : formatCheckReport(report));
       process.exitCode = checkExitCode(report, opts.strict === true);
     });

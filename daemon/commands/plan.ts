@@ -6,10 +6,12 @@ import { loadPlan, type LoadedPlan } from '../../src/channels/plan.js';
 import type { ChannelPlan } from '../../src/channels/types.js';
 import { describeConfig } from '../../src/config/locate.js';
 import { CONFIG_OPTION_HELP } from './config-option.js';
+import { includeOption } from './include-option.js';
 import { formatTable } from './table.js';
 
 export interface PlanOptions {
   config?: string;
+  include?: string[];
   json?: boolean;
 }
 
@@ -29,8 +31,8 @@ export function formatPlanTable(plans: readonly ChannelPlan[]): string {
   return `${formatTable(head, rows)}\n`;
 }
 
-export function runPlan(file: string | undefined, opts: PlanOptions): LoadedPlan {
-  return loadPlan({ deviceTree: file, configPath: opts.config });
+export function runPlan(file: string | undefined, opts: PlanOptions): Promise<LoadedPlan> {
+  return loadPlan({ deviceTree: file, configPath: opts.config, includeDirs: opts.include });
 }
 
 export function planCommand(): Command {
@@ -41,14 +43,15 @@ export function planCommand(): Command {
     )
     .argument('[file]', "device tree (.dts, .dtb or /proc/device-tree directory); default: the config's deviceTree")
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
+    .addOption(includeOption())
     .option('--json', 'print an array of plan objects (channel, name, ifname, ethEndpoint, bufSize, numBufs, mtu, address, peerAddress, ...)')
     .addHelpText(
       'after',
       '\nThe files read and the warnings go to stderr. Exit status: 0 ok, 1 the table or config has errors, ' +
         '2 malformed input.\n\nExamples:\n  rpmsg-eth plan config/lanta.dts\n  rpmsg-eth plan -c /etc/rpmsg-eth/rpmsg-eth.yaml --json\n',
     )
-    .action((file: string | undefined, opts: PlanOptions) => {
-      const result = runPlan(file, opts);
+    .action(async (file: string | undefined, opts: PlanOptions) => {
+      const result = await runPlan(file, opts);
       process.stderr.write(`config ${describeConfig({ path: result.configPath, source: result.configSource })}, device tree ${result.deviceTreePath}\n`);
       process.stdout.write(opts.json === true ? `${JSON.stringify(result.plans, null, 2)}\n` : formatPlanTable(result.plans));
       const up = result.plans.filter((p) => p.enabled);

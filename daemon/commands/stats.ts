@@ -6,7 +6,8 @@ import { clientCommand, clientSocket, type ClientOptions } from './config-option
 import { formatDrops, formatTable } from './table.js';
 
 export interface StatsReply {
-  channels: Array<ChannelCounters & { channel: number; ifname: string; name: string }>;
+  /** notCaptured: frames a capture's reader fell too far behind to take (not a data-path drop). */
+  channels: Array<ChannelCounters & { channel: number; ifname: string; name: string; notCaptured?: number }>;
 }
 
 export function formatStats(stats: StatsReply): string {
@@ -19,7 +20,7 @@ export function formatStats(stats: StatsReply): string {
     String(c.tx.bytes),
     String(c.rx.packets),
     String(c.rx.bytes),
-    formatDrops(c.drops),
+    `${formatDrops(c.drops)}${c.notCaptured ? ` (capture missed ${c.notCaptured})` : ''}`,
   ]);
   return formatTable(head, rows);
 }

@@ -8,6 +8,7 @@ import { UserError } from '../../src/util/errors.js';
 import { Daemon } from '../lifecycle.js';
 import { SystemdNotifier } from '../systemd.js';
 import { CONFIG_OPTION_HELP } from './config-option.js';
+import { includeOption } from './include-option.js';
 
 /** channel-num is a 32-bit cell; a list naming more channels than this is a typo, not a plan. */
 const MAX_CHANNEL = 0xffffffff;
@@ -36,6 +37,7 @@ export function upCommand(): Command {
     )
     .argument('[device-tree]', 'device-tree source (.dts, .dtb or a /proc/device-tree style directory); replaces the config\'s')
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
+    .addOption(includeOption())
     .addOption(new Option('-t, --transport <name>', 'endpoint transport (default: the config\'s)').choices(['sim', 'kmod', 'rpmsg-char']))
     .option('--netns <name>', 'create the interfaces in this network namespace (created if missing)')
     .option('--peer-netns <name>', 'sim only: namespace of the simulated VxWorks peers (default: the config\'s, rpmsg-vx)')
@@ -70,6 +72,7 @@ export function upCommand(): Command {
       systemd.startWatchdog();
       const daemon = new Daemon({
         deviceTree,
+        includeDirs: o.include as string[] | undefined,
         configPath: o.config as string | undefined,
         transport: o.transport as string | undefined,
         netns: o.netns as string | undefined,

@@ -1,18 +1,16 @@
 // Writes a pcapng capture (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html) from the
 // daemon's point of view: one Ethernet interface per channel, each frame with its direction, and frames
-// the daemon dropped, marked by a comment giving the reason. Streaming with bounded memory: when the
-// output falls behind by more than `maxBuffered` bytes, frames are lost (counted, and reported in the
-// interface statistics written on close) instead of piling up in memory.
+// the daemon dropped, marked by a comment giving the reason. The interface statistics written on close
+// say how many frames the capture missed (isb_ifdrop, and a comment), as dumpcap's do.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { UserError } from '../util/errors.js';
+import { wallClockNs } from './wall-clock.js';
 
 /** 'rx' = remote -> Linux (inbound on the interface); 'tx' = Linux -> remote (outbound). */
 export type CaptureDirection = 'rx' | 'tx';
 
 export interface PcapngWriterOptions {
-  /** Output bytes allowed to wait for the stream before frames are lost. Default 4 MiB. */
-  maxBuffered?: number;
   /** Bytes of each frame kept (0 = all). Default 0. */
   snaplen?: number;
   /** Clock in nanoseconds since the epoch (tests pin it). */
@@ -31,8 +29,6 @@ export interface FrameOptions {
 export interface CaptureStats {
   /** Frames written (including dropped frames). */
   written: number;
-  /** Frames lost because the output could not keep up. */
-  lost: number;
 }
 
 const BT_SHB = 0x0a0d0d0a;
@@ -50,7 +46,7 @@ const IF_TSRESOL = 9;
 const EPB_FLAGS = 2;
 const ISB_STARTTIME = 2;
 const ISB_ENDTIME = 3;
-const ISB_OSDROP = 7;
+const ISB_IFDROP = 5;
 const ISB_USRDELIV = 8;
 const EPB_INBOUND = 1;
 const EPB_OUTBOUND = 2;
@@ -112,33 +108,24 @@ function block(type: number, body: Buffer, opts: readonly Option[]): Buffer {
   return buf;
 }
 
-function wallClockNs(): () => bigint {
-  // Anchor the monotonic clock to the wall clock once: per-frame timestamps then never jump backwards.
-  const base = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
-  return () => base + process.hrtime.bigint();
-}
-
 interface Interface {
   written: number;
-  lost: number;
 }
 
 export class PcapngWriter {
   private readonly interfaces: Interface[] = [];
-  private readonly maxBuffered: number;
   private readonly snaplen: number;
   private readonly now: () => bigint;
   private readonly startNs: bigint;
   private closing: Promise<void> | undefined;
   private failure: Error | undefined;
-  readonly stats: CaptureStats = { written: 0, lost: 0 };
+  readonly stats: CaptureStats = { written: 0 };
 
   /** Writes to `out` (a file, stdout, a socket); close() ends it. */
   constructor(
     private readonly out: Writable,
     opts: PcapngWriterOptions = {},
   ) {
-    this.maxBuffered = opts.maxBuffered ?? 4 * 1024 * 1024;
     this.snaplen = opts.snaplen ?? 0;
     this.now = opts.now ?? wallClockNs();
     this.startNs = this.now();
@@ -174,22 +161,19 @@ export class PcapngWriter {
     this.out.write(
       block(BT_IDB, idb, [text(IF_NAME, ifname), text(IF_DESCRIPTION, description), { code: IF_TSRESOL, value: tsresol }]),
     );
-    this.interfaces.push({ written: 0, lost: 0 });
+    this.interfaces.push({ written: 0 });
     return this.interfaces.length - 1;
   }
 
   /**
-   * Records one frame. `data` is copied, so a batch arena can be reused right after the call.
-   * Returns false when the frame was lost because the output is behind (or closed).
+   * Records one frame. `data` is copied, so a batch arena can be reused right after the call. Returns
+   * false when the output wants to drain first (as Writable.write does): the caller stops feeding it until
+   * `drain`. Frames after an output error or close() are ignored.
    */
   writeFrame(iface: number, direction: CaptureDirection, data: Uint8Array, opts: FrameOptions = {}): boolean {
     const ifc = this.interfaces[iface];
     if (!ifc) throw new RangeError(`capture: no interface ${iface} (declare it with addInterface first)`);
-    if (this.closing || this.failure || this.out.writableLength > this.maxBuffered) {
-      ifc.lost++;
-      this.stats.lost++;
-      return false;
-    }
+    if (this.closing || this.failure) return false;
     const caplen = this.snaplen > 0 ? Math.min(data.length, this.snaplen) : data.length;
     const origlen = Math.max(opts.originalLength ?? data.length, data.length);
     const ts = opts.timestampNs ?? this.now();
@@ -210,10 +194,9 @@ export class PcapngWriter {
     buf.fill(0, 28 + caplen, 28 + pad4(caplen));
     const end = writeOptions(buf, 8 + bodyLen, opt);
     buf.writeUInt32LE(length, end);
-    this.out.write(buf);
     ifc.written++;
     this.stats.written++;
-    return true;
+    return this.out.write(buf);
   }
 
   /** Resolves once everything written so far has been handed to the output; rejects on an output error. */
@@ -226,8 +209,11 @@ export class PcapngWriter {
     });
   }
 
-  /** Writes per-interface statistics (frames written and lost), ends the output and waits for it. */
-  close(): Promise<void> {
+  /**
+   * Writes per-interface statistics — frames written, and `missed[iface]` frames the capture did not get
+   * (isb_ifdrop and a comment) —, ends the output and waits for it.
+   */
+  close(missed: readonly number[] = []): Promise<void> {
     this.closing ??= new Promise<void>((resolve, reject) => {
       if (this.failure) {
         this.out.destroy();
@@ -240,11 +226,13 @@ export class PcapngWriter {
         isb.writeUInt32LE(id, 0);
         isb.writeUInt32LE(Number(end >> 32n), 4);
         isb.writeUInt32LE(Number(end & 0xffffffffn), 8);
+        const lost = missed[id] ?? 0;
         this.out.write(
           block(BT_ISB, isb, [
+            ...(lost > 0 ? [text(OPT_COMMENT, `${lost} frame(s) not captured: the capture's reader fell behind`)] : []),
             ts64(ISB_STARTTIME, this.startNs),
             ts64(ISB_ENDTIME, end),
-            u64(ISB_OSDROP, BigInt(ifc.lost)),
+            u64(ISB_IFDROP, BigInt(lost)),
             u64(ISB_USRDELIV, BigInt(ifc.written)),
           ]),
         );
@@ -257,6 +245,6 @@ export class PcapngWriter {
 
   private failureError(err?: Error | null): Error {
     const cause = err ?? this.failure;
-    return new UserError(`capture: writing the capture failed: ${cause?.message ?? 'unknown error'}`);
+    return new UserError(`capture: writing the capture failed: ${cause?.message ?? 'unknown error'}`, 1);
   }
 }

@@ -192,6 +192,8 @@ export function planChannelsWithFindings(
 export interface LoadPlanOptions {
   /** Device-tree source; overrides the config's deviceTree. Relative to cwd. */
   deviceTree?: string;
+  /** Include folders for a .dts (`--include`), searched before the config's deviceTreeIncludes. Relative to cwd. */
+  includeDirs?: readonly string[];
   /** Framing for every channel (`up --framing`), overriding the config's global and per-channel keys. */
   framing?: 'raw' | 'frag';
   /** Config file (`--config`), relative to cwd; default: found by locateConfig (src/config/locate.ts). */
@@ -218,7 +220,7 @@ export interface LoadedPlan {
  * an input is malformed (exit 2) or when the table or the config has errors (exit 1), so the daemon
  * never starts on a broken table.
  */
-export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
+export async function loadPlan(opts: LoadPlanOptions = {}): Promise<LoadedPlan> {
   const cwd = opts.cwd ?? process.cwd();
   const location = locateConfig(opts.configPath, { ...opts.locate, cwd });
   const loaded = loadConfig(location.path, cwd);
@@ -227,7 +229,12 @@ export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
   const dtName = opts.deviceTree ?? deviceTreePath;
   const configName = opts.configPath ?? location.path;
 
-  const node = findRpmsgNode(loadDeviceTree(deviceTreePath), dtName);
+  const includeDirs = [
+    ...(opts.includeDirs ?? []).map((d) => resolve(cwd, d)),
+    ...loaded.config.deviceTreeIncludes.map((d) => resolveFromConfig(loaded, d)),
+  ];
+  const { root } = await loadDeviceTree(deviceTreePath, { name: dtName, includeDirs });
+  const node = findRpmsgNode(root, dtName);
   const table = readChannelTable(node, dtName);
   const findings: Finding[] = [...table.findings, ...validateChannels(table.channels)].map((f) => ({ ...f, file: dtName }));
   if (hasErrors(findings)) throw planError(findings);

@@ -38,6 +38,8 @@ export const channelOverrideSchema = z.strictObject({
 export const configSchema = z.strictObject({
   /** Device-tree source: .dts, .dtb or a /proc/device-tree directory; relative to this file. */
   deviceTree: z.string().min(1).default('./lanta.dts'),
+  /** Folders searched by a .dts's #include <...> and /include/ (cpp -I, dtc -i); relative to this file. */
+  deviceTreeIncludes: section(z.array(z.string().min(1)).max(64).default(['./include'])),
   transport: z.enum(['sim', 'kmod', 'rpmsg-char']).default('sim'),
   /** Framing of every channel unless the channel says otherwise. */
   framing: framingSchema.default('raw'),

@@ -1,5 +1,6 @@
 // The control socket: one JSON request per line, one JSON response per line. Only root can connect
-// (the socket is mode 0600 in a 0700 directory).
+// (the socket is mode 0600 in a 0700 directory). The streaming commands (capture, replay) go on in
+// records after their request line: stream-protocol.ts.
 
 export const DEFAULT_CONTROL_SOCKET = '/run/rpmsg-eth/control.sock';
 export const CONTROL_ENV = 'RPMSG_ETH_CONTROL';
@@ -13,8 +14,6 @@ export type ControlRequest =
   | { cmd: 'stats' }
   | { cmd: 'status' }
   | { cmd: 'reload' }
-  | { cmd: 'capture'; file: string; channels?: number[]; count?: number; durationMs?: number }
-  | { cmd: 'replay'; file: string; channel: number }
   | { cmd: 'peer-restart'; channel: number; downMs?: number };
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };

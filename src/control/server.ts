@@ -8,9 +8,23 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
+import { encodeMessage } from './records.js';
+import { STREAM_COMMANDS, streamRequestSchema, type StreamMessage, type StreamRequest } from './stream-protocol.js';
 
-/** `closed` aborts when the client goes away before the answer (e.g. Ctrl-C on a running capture). */
+/** `closed` aborts when the client goes away before the answer. */
 export type ControlHandler = (req: ControlRequest, closed: AbortSignal) => Promise<unknown> | unknown;
+
+/** The connection of a streaming command, past its request line. */
+export interface StreamContext {
+  sock: Socket;
+  /** Bytes the client sent after the request line, already read. */
+  rest: Buffer;
+  /** Aborts when the connection closes (the client is gone). */
+  gone: AbortSignal;
+}
+
+/** Runs a capture or replay; its result (or error) becomes the stream's `end` message. */
+export type StreamHandler = (req: StreamRequest, ctx: StreamContext) => Promise<unknown>;
 
 const MAX_REQUEST = 64 * 1024;
 /** sockaddr_un.sun_path holds 108 bytes including the NUL. */
@@ -59,13 +73,16 @@ export class ControlServer {
   private readonly sockets = new Set<Socket>();
 
   private readonly limits: ControlLimits;
+  private readonly streamHandler: StreamHandler | undefined;
 
   constructor(
     readonly path: string,
     private readonly handler: ControlHandler,
-    limits: Partial<ControlLimits> = {},
+    opts: Partial<ControlLimits> & { stream?: StreamHandler } = {},
   ) {
+    const { stream, ...limits } = opts;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.streamHandler = stream;
   }
 
   async start(): Promise<void> {
@@ -104,50 +121,85 @@ export class ControlServer {
   }
 
   /**
-   * One request per connection, a JSON line. Half-open: a client that closes its side (Ctrl-C on
-   * `capture`) still gets the answer; a client that ends its side without a request in flight is gone.
+   * One request per connection, a JSON line, which must arrive whole within the request timeout. Half-open:
+   * a client that closes its side (Ctrl-C on `capture`, the end of `replay`'s frames) still gets the
+   * answer. The streaming commands go on in records after the line.
    */
   private serve(sock: Socket): void {
     this.sockets.add(sock);
-    sock.once('close', () => this.sockets.delete(sock));
-    let buf = '';
-    let pending = false;
-    const closed = new AbortController();
+    const gone = new AbortController();
     const timeout = setTimeout(() => sock.destroy(), this.limits.requestTimeoutMs);
-    sock.setEncoding('utf8');
-    sock.on('error', () => sock.destroy());
-    sock.once('end', () => (pending ? closed.abort() : sock.destroy()));
     sock.once('close', () => {
       clearTimeout(timeout);
-      closed.abort();
+      this.sockets.delete(sock);
+      gone.abort();
     });
-    sock.on('data', (chunk: string) => {
-      if (pending) return;
-      buf += chunk;
-      const nl = buf.indexOf('\n');
+    sock.on('error', () => sock.destroy());
+    // A client that ends its side before a whole request line is gone.
+    const onEnd = () => sock.destroy();
+    sock.once('end', onEnd);
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const nl = buf.indexOf(0x0a);
       if (nl < 0) {
         if (buf.length > MAX_REQUEST) sock.destroy();
         return;
       }
-      pending = true;
+      if (nl > MAX_REQUEST) return void sock.destroy();
       clearTimeout(timeout);
-      const line = buf.slice(0, nl);
-      buf = '';
-      const answer: Promise<ControlResponse> =
-        line.length > MAX_REQUEST ? Promise.resolve({ ok: false, error: `request longer than ${MAX_REQUEST} bytes` }) : this.answer(line, closed.signal);
-      void answer.then((res) => {
-        if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`, () => sock.destroy());
-      });
+      sock.off('data', onData);
+      sock.off('end', onEnd);
+      sock.pause();
+      const line = buf.subarray(0, nl).toString('utf8');
+      const rest = buf.subarray(nl + 1);
+      let req: unknown;
+      try {
+        req = JSON.parse(line);
+      } catch {
+        req = undefined;
+      }
+      const cmd = (req as { cmd?: unknown } | undefined)?.cmd;
+      if (typeof cmd === 'string' && STREAM_COMMANDS.has(cmd)) void this.serveStream(sock, req, rest, gone.signal);
+      else this.serveLine(sock, req, gone);
+    };
+    sock.on('data', onData);
+  }
+
+  private serveLine(sock: Socket, req: unknown, gone: AbortController): void {
+    // The client ends its side only to abandon its request; anything it sends after the line is ignored.
+    sock.once('end', () => gone.abort());
+    sock.resume();
+    void this.answer(req, gone.signal).then((res) => {
+      if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`, () => sock.destroy());
     });
   }
 
-  private async answer(line: string, closed: AbortSignal): Promise<ControlResponse> {
+  private async answer(req: unknown, closed: AbortSignal): Promise<ControlResponse> {
     try {
-      const req = JSON.parse(line) as ControlRequest;
-      return { ok: true, result: await this.handler(req, closed) };
+      if (req === undefined || typeof req !== 'object' || req === null) throw new Error('malformed request: not a JSON object');
+      return { ok: true, result: await this.handler(req as ControlRequest, closed) };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  private async serveStream(sock: Socket, raw: unknown, rest: Buffer, gone: AbortSignal): Promise<void> {
+    let end: StreamMessage;
+    const parsed = streamRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      end = { type: 'end', ok: false, error: `invalid request: ${issue ? `${issue.path.join('.') || 'request'}: ${issue.message}` : 'malformed'}` };
+    } else if (!this.streamHandler) {
+      end = { type: 'end', ok: false, error: `"${parsed.data.cmd}" is not served here` };
+    } else {
+      try {
+        end = { type: 'end', ok: true, result: await this.streamHandler(parsed.data, { sock, rest, gone }) };
+      } catch (err) {
+        end = { type: 'end', ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    if (!sock.destroyed) sock.end(encodeMessage(end), () => sock.destroy());
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,12 @@
 // Issue 6: peer health, Prometheus metrics against `stats --json`, pcapng capture read back by tshark,
 // and replay of a classic pcap into a channel.
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, cliArgs, repoRoot } from '../helpers/daemon.js';
+import { DaemonProcess, cliArgs, lantaConfig } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
 import { tool } from '../helpers/tools.js';
 
@@ -59,9 +59,8 @@ describe('health, metrics, capture and replay', () => {
   beforeAll(async () => {
     requireRoot();
     dir = mkdtempSync(join(tmpdir(), 'rpe-observe-'));
-    copyFileSync(join(repoRoot, 'config/lanta.dts'), join(dir, 'lanta.dts'));
     const config = join(dir, 'rpmsg-eth.yaml');
-    writeFileSync(config, 'deviceTree: ./lanta.dts\nhealth: { intervalMs: 300, failAfter: 2 }\nchannels:\n  "3": { health: false }\n');
+    writeFileSync(config, `${lantaConfig}health: { intervalMs: 300, failAfter: 2 }\nchannels:\n  "3": { health: false }\n`);
     createTestNetns(LNX);
     createTestNetns(VX);
     daemon = new DaemonProcess(['--config', config, '--netns', LNX, '--peer-netns', VX, '--channels', '1-3', '--metrics', String(METRICS_PORT)]);
@@ -126,7 +125,7 @@ describe('health, metrics, capture and replay', () => {
     });
     let err = '';
     capture.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    await daemon.waitFor((l) => l.msg === `capture started: ${file}`);
+    await daemon.waitFor((l) => l.msg === 'capture started: rpmsg1, rpmsg3');
     await run('ip', ['netns', 'exec', LNX, 'ping', '-c', '3', '-i', '0.2', '169.254.103.2']);
     // An oversize frame on channel 1 (its MTU raised behind the daemon's back) is dropped and captured.
     sh('ip', ['-n', LNX, 'link', 'set', 'rpmsg1', 'mtu', '1500']);

@@ -1,12 +1,12 @@
 // Issue 6: reload adds, removes and changes channels while an untouched channel keeps flowing without a
 // lost frame; an invalid config is rejected and the running setup stays; the control socket is root's.
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DaemonProcess, cliArgs, repoRoot } from '../helpers/daemon.js';
+import { DaemonProcess, cliArgs, lantaConfig } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, links, requireRoot, sh } from '../helpers/netns.js';
 
 const run = promisify(execFile);
@@ -15,7 +15,7 @@ const VX = 'rpe-t6r-vx';
 
 function writeConfig(dir: string, channels: string): string {
   const path = join(dir, 'rpmsg-eth.yaml');
-  writeFileSync(path, `deviceTree: ./lanta.dts\ntransport: sim\nchannels:\n${channels}`);
+  writeFileSync(path, `${lantaConfig}transport: sim\nchannels:\n${channels}`);
   return path;
 }
 
@@ -34,7 +34,6 @@ describe('reload', () => {
   beforeAll(async () => {
     requireRoot();
     dir = mkdtempSync(join(tmpdir(), 'rpe-reload-'));
-    copyFileSync(join(repoRoot, 'config/lanta.dts'), join(dir, 'lanta.dts'));
     // Channels 1, 2, 3 enabled; 4 disabled for now.
     config = writeConfig(dir, '  "4": { enabled: false }\n');
     createTestNetns(LNX);
@@ -89,7 +88,7 @@ describe('reload', () => {
 
   it('rejects an invalid config and keeps the running setup', async () => {
     const before = links(LNX).map((l) => l.ifname).sort();
-    writeFileSync(config, 'deviceTree: ./lanta.dts\nchannels:\n  "3": { mtu: "big" }\n');
+    writeFileSync(config, `${lantaConfig}channels:\n  "3": { mtu: "big" }\n`);
     const err = await run(process.execPath, cliArgs(daemon, ['reload'])).then(
       () => undefined,
       (e: { code: number; stderr: string }) => e,

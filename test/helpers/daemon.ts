@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const cliPath = join(repoRoot, 'dist/daemon/cli.js');
+/** Config lines for the packaged board file (config/lanta.dts and its include folder), from any folder. */
+export const lantaConfig = `deviceTree: ${join(repoRoot, 'config/lanta.dts')}\ndeviceTreeIncludes: [${join(repoRoot, 'config/include')}]\n`;
 
 export interface LogLine {
   level: number;

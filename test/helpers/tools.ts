@@ -12,6 +12,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   tc: 'iproute2',
   ping: 'iputils-ping',
   dtc: 'device-tree-compiler',
+  cpp: 'cpp',
   cc: 'build-essential',
   python3: 'python3',
   iperf3: 'iperf3',

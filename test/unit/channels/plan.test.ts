@@ -3,17 +3,18 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkCommand } from '../../../daemon/commands/check.js';
 import { planCommand } from '../../../daemon/commands/plan.js';
 import { formatFinding } from '../../../src/channels/findings.js';
 import { interfaceList, ipv6Findings } from '../../../src/channels/ipv6.js';
-import { loadPlan, planChannels } from '../../../src/channels/plan.js';
+import { loadPlan, planChannels, type LoadedPlan } from '../../../src/channels/plan.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { UserError } from '../../../src/util/errors.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const lanta = join(root, 'config/lanta.dts');
+const lantaIncludes = join(root, 'config/include');
 const threeChannels = join(root, 'test/fixtures/dts/three-channels.dts');
 const scratch = mkdtempSync(join(tmpdir(), 'rpmsg-eth-plan-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -24,9 +25,9 @@ function configFile(text: string): string {
   return file;
 }
 
-function planError(opts: Parameters<typeof loadPlan>[0]): UserError {
+async function planError(opts: Parameters<typeof loadPlan>[0]): Promise<UserError> {
   try {
-    loadPlan(opts);
+    await loadPlan(opts);
   } catch (err) {
     expect(err).toBeInstanceOf(UserError);
     return err as UserError;
@@ -35,7 +36,10 @@ function planError(opts: Parameters<typeof loadPlan>[0]): UserError {
 }
 
 describe('plan of config/lanta.dts', () => {
-  const result = loadPlan({ deviceTree: lanta });
+  let result: LoadedPlan;
+  beforeAll(async () => {
+    result = await loadPlan({ deviceTree: lanta });
+  });
 
   it('MTU 8162 for the fsproxy channel and 482 for channels 1-16', () => {
     expect(result.plans.map((p) => p.mtu)).toEqual([8162, ...Array<number>(16).fill(482)]);
@@ -69,15 +73,18 @@ describe('plan of config/lanta.dts', () => {
     ]);
   });
 
-  it('uses the default config, whose deviceTree is lanta.dts next to it', () => {
-    const viaConfig = loadPlan({});
+  it('uses the default config, whose deviceTree is lanta.dts next to it', async () => {
+    const viaConfig = await loadPlan({});
     expect(viaConfig.deviceTreePath).toBe(lanta);
     expect(viaConfig.plans).toEqual(result.plans);
   });
 });
 
 describe('config overrides', () => {
-  const channels = loadPlan({ deviceTree: threeChannels }).channels;
+  let channels: LoadedPlan['channels'];
+  beforeAll(async () => {
+    channels = (await loadPlan({ deviceTree: threeChannels })).channels;
+  });
 
   it('a lower MTU, another address, a disabled channel, a remote endpoint', () => {
     const config = parseConfig(
@@ -89,8 +96,8 @@ describe('config overrides', () => {
     expect(plans[1]).toMatchObject({ address: '10.1.0.1/30', peerAddress: '10.1.0.2', enabled: false, remoteEndpoint: 0x99, mtu: 482 });
   });
 
-  it('a higher MTU than the buffers carry is an error naming the config path', () => {
-    const err = planError({ deviceTree: threeChannels, configPath: configFile('channels:\n  1:\n    mtu: 1500\n') });
+  it('a higher MTU than the buffers carry is an error naming the config path', async () => {
+    const err = await planError({ deviceTree: threeChannels, configPath: configFile('channels:\n  1:\n    mtu: 1500\n') });
     expect(err.exitCode).toBe(1);
     expect(err.message).toMatch(/error: channels\.1\.mtu, channel #1 "ch-eqpthwa": 1500 is above 482/);
   });
@@ -103,8 +110,8 @@ describe('config overrides', () => {
     expect(() => planChannels(channels, config)).toThrow(/channels\.2\.address, channel #2 "ch-redundancy": 169\.254\.101\.9\/24 overlaps 169\.254\.101\.1\/24 of channel 1/);
   });
 
-  it('warns about an override for a channel the table lacks', () => {
-    const result = loadPlan({ deviceTree: threeChannels, configPath: configFile('channels:\n  7:\n    mtu: 400\n') });
+  it('warns about an override for a channel the table lacks', async () => {
+    const result = await loadPlan({ deviceTree: threeChannels, configPath: configFile('channels:\n  7:\n    mtu: 400\n') });
     const lines = result.findings.map((f) => formatFinding(f));
     expect(lines.some((l) => /warning: channels\.7: there is no channel 7 in the device tree \(channels: 0, 1, 2\)/.test(l))).toBe(true);
   });
@@ -169,32 +176,32 @@ describe('config overrides', () => {
     expect(() => planChannels(channels, format)).toThrow(/gives "rp%d0", not a valid interface name: "%" is not allowed/);
   });
 
-  it("resolves the config's deviceTree against the config file's directory", () => {
+  it("resolves the config's deviceTree against the config file's directory", async () => {
     mkdirSync(join(scratch, 'boards'), { recursive: true });
     mkdirSync(join(scratch, 'etc'), { recursive: true });
     copyFileSync(threeChannels, join(scratch, 'boards/x.dts'));
     writeFileSync(join(scratch, 'etc/good.yaml'), 'deviceTree: ../boards/x.dts\n');
-    const result = loadPlan({ configPath: join(scratch, 'etc/good.yaml'), cwd: '/' });
+    const result = await loadPlan({ configPath: join(scratch, 'etc/good.yaml'), cwd: '/' });
     expect(result.deviceTreePath).toBe(join(scratch, 'boards/x.dts'));
     expect(result.plans).toHaveLength(3);
     writeFileSync(join(scratch, 'etc/bad.yaml'), 'deviceTree: ./nowhere.dts\n');
-    expect(() => loadPlan({ configPath: join(scratch, 'etc/bad.yaml') })).toThrow(
+    await expect(loadPlan({ configPath: join(scratch, 'etc/bad.yaml') })).rejects.toThrow(
       `${join(scratch, 'etc/nowhere.dts')}: cannot read device tree: no such file or directory`,
     );
   });
 
-  it('refuses a table with errors, listing them', () => {
-    const err = planError({ deviceTree: join(root, 'test/fixtures/dts/rules/num-bufs-zero.dts') });
+  it('refuses a table with errors, listing them', async () => {
+    const err = await planError({ deviceTree: join(root, 'test/fixtures/dts/rules/num-bufs-zero.dts') });
     expect(err.exitCode).toBe(1);
     expect(err.message).toMatch(/1 error:\n {2}.*num-bufs-zero\.dts: error: rpmsg-num-bufs, channel #1 "ch-eqpthwa": is 0/);
   });
 
-  it('malformed input is exit 2', () => {
+  it('malformed input is exit 2', async () => {
     const file = join(scratch, 'broken.dts');
     writeFileSync(file, '/dts-v1/;\n/ { a = <1 };\n');
-    const err = planError({ deviceTree: file });
+    const err = await planError({ deviceTree: file });
     expect(err.exitCode).toBe(2);
-    expect(err.message).toBe(`${file}:2:12: expected a number, (expression), 'c', &ref or '>' in a cell list, found '}'`);
+    expect(err.message).toBe(`${file}:2: syntax error`);
   });
 });
 
@@ -237,13 +244,13 @@ describe('commands', () => {
 
   it('check: exit 0 with warnings, 1 with --strict, 1 on errors', async () => {
     stdout.mockImplementation(() => true);
-    await checkCommand().parseAsync(['node', 'check', lanta]);
+    await checkCommand().parseAsync(['node', 'check', '--include', lantaIncludes, lanta]);
     expect(process.exitCode).toBe(0);
     expect(output()).toContain('warning: channel-dst');
     expect(output()).toContain('warning: rpmsg-buf-size: rpmsg1..rpmsg16 (16 channels): MTU 482 < 1280, IPv6 cannot run; framing: frag gives 1500\n');
     expect(output().match(/IPv6/g)).toHaveLength(1);
     expect(output()).toMatch(/\/soc@ffe000000\/rpmsg: 17 channels, 0 errors, 2 warnings\n$/);
-    await checkCommand().parseAsync(['node', 'check', '--strict', lanta]);
+    await checkCommand().parseAsync(['node', 'check', '--strict', '-I', lantaIncludes, lanta]);
     expect(process.exitCode).toBe(1);
     await checkCommand().parseAsync(['node', 'check', join(root, 'test/fixtures/dts/rules/overlap-within-channel.dts')]);
     expect(process.exitCode).toBe(1);
@@ -253,7 +260,7 @@ describe('commands', () => {
 
   it('check --json reports findings and the table, addresses as hex', async () => {
     stdout.mockImplementation(() => true);
-    await checkCommand().parseAsync(['node', 'check', '--json', lanta]);
+    await checkCommand().parseAsync(['node', 'check', '--json', '--include', lantaIncludes, lanta]);
     const report = JSON.parse(output()) as { format: string; channelCount: number; warnings: number; channels: Array<{ rxVring: string }> };
     expect(report).toMatchObject({ format: 'dts', channelCount: 17, warnings: 2, errors: 0 });
     expect(report.channels[1]!.rxVring).toBe('0xb8210000');

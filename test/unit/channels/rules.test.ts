@@ -9,8 +9,8 @@ import { findRpmsgNode, loadDeviceTree } from '../../../src/devicetree/load.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/dts/', import.meta.url));
 
-function check(file: string): Finding[] {
-  const node = findRpmsgNode(loadDeviceTree(file), file);
+async function check(file: string): Promise<Finding[]> {
+  const node = findRpmsgNode((await loadDeviceTree(file)).root, file);
   const table = readChannelTable(node, file);
   return [...table.findings, ...validateChannels(table.channels)];
 }
@@ -107,14 +107,14 @@ const cases: Record<string, Expect> = {
 };
 
 describe('validation rules, one fixture each', () => {
-  it('the clean base table has no findings at all', () => {
-    expect(check(`${fixtures}three-channels.dts`)).toEqual([]);
+  it('the clean base table has no findings at all', async () => {
+    expect(await check(`${fixtures}three-channels.dts`)).toEqual([]);
   });
 
   for (const [rule, want] of Object.entries(cases)) {
-    it(`${rule}: exactly one ${want.severity} on ${want.property}`, () => {
+    it(`${rule}: exactly one ${want.severity} on ${want.property}`, async () => {
       const file = `${fixtures}rules/${rule}.dts`;
-      const findings = check(file);
+      const findings = await check(file);
       expect(findings.map((f) => formatFinding(f, file))).toHaveLength(1);
       const [f] = findings as [Finding];
       expect(f.severity).toBe(want.severity);

@@ -26,6 +26,7 @@ describe('config', () => {
   it('an empty file means all defaults', () => {
     expect(parseConfig('', 'empty.yaml')).toEqual({
       deviceTree: './lanta.dts',
+      deviceTreeIncludes: ['./include'],
       transport: 'sim',
       framing: 'raw',
       interfaces: { namePattern: 'rpmsg{channel}' },

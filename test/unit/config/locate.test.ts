@@ -46,14 +46,14 @@ describe('locateConfig', () => {
     expect(describeConfig({ path: '/x.yaml', source: 'environment' })).toBe('/x.yaml ($RPMSG_ETH_CONFIG)');
   });
 
-  it('plan reads what the order finds, and a relative deviceTree resolves against that config file', () => {
+  it('plan reads what the order finds, and a relative deviceTree resolves against that config file', async () => {
     copyFileSync(join(root, 'test/fixtures/dts/three-channels.dts'), join(scratch, 'etc/rpmsg-eth/board.dts'));
-    const viaSystem = loadPlan({ cwd: '/', locate: { env: {}, systemPath: system } });
+    const viaSystem = await loadPlan({ cwd: '/', locate: { env: {}, systemPath: system } });
     expect(viaSystem).toMatchObject({ configPath: system, configSource: 'system', deviceTreePath: join(scratch, 'etc/rpmsg-eth/board.dts') });
     expect(viaSystem.plans).toHaveLength(3);
-    const viaPackage = loadPlan({ cwd: '/', locate: { env: {}, systemPath: absent } });
+    const viaPackage = await loadPlan({ cwd: '/', locate: { env: {}, systemPath: absent } });
     expect(viaPackage).toMatchObject({ configPath: packaged, configSource: 'packaged', deviceTreePath: join(root, 'config/lanta.dts') });
-    const viaEnv = loadPlan({ cwd: scratch, locate: { env: { RPMSG_ETH_CONFIG: 'etc/rpmsg-eth/rpmsg-eth.yaml' }, systemPath: absent } });
+    const viaEnv = await loadPlan({ cwd: scratch, locate: { env: { RPMSG_ETH_CONFIG: 'etc/rpmsg-eth/rpmsg-eth.yaml' }, systemPath: absent } });
     expect(viaEnv).toMatchObject({ configPath: system, configSource: 'environment' });
   });
 });

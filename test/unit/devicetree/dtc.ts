@@ -1,8 +1,16 @@
-// Test helper: compile a DTS with the real dtc. dtc is a hard requirement of the suite (Debian
-// package device-tree-compiler): when it is missing the tests fail, they are never skipped.
+// Test helper: compile a preprocessor-free DTS with dtc alone, independent of the project's cpp + dtc
+// pipeline. dtc is a hard requirement of the suite (Debian package device-tree-compiler): when it is
+// missing the tests fail, they are never skipped.
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { DtNode } from '../../../src/devicetree/tree.js';
 import { tool } from '../../helpers/tools.js';
+
+export const repoRoot = join(import.meta.dirname, '../../..');
+/** The packaged board file, its include folder (dt-bindings), and its hand-flattened equivalent. */
+export const lantaDts = join(repoRoot, 'config/lanta.dts');
+export const lantaIncludes = [join(repoRoot, 'config/include')];
+export const lantaFlat = join(repoRoot, 'test/fixtures/dts/lanta-flat.dts');
 
 export function compileWithDtc(dtsPath: string): Uint8Array {
   try {

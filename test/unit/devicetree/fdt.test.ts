@@ -1,14 +1,16 @@
 // DTB reader: header and structure-block corruption ends in one DeviceTreeError naming the file.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DeviceTreeError } from '../../../src/devicetree/errors.js';
 import { parseFdt } from '../../../src/devicetree/fdt.js';
-import { parseDeviceTree } from '../../../src/devicetree/load.js';
-import { compileWithDtc } from './dtc.js';
+import { loadDeviceTree } from '../../../src/devicetree/load.js';
+import { compileWithDtc, lantaFlat } from './dtc.js';
 
-const lanta = join(fileURLToPath(new URL('../../../', import.meta.url)), 'config/lanta.dts');
-const blob = compileWithDtc(lanta);
+const blob = compileWithDtc(lantaFlat);
+const scratch = mkdtempSync(join(tmpdir(), 'rpmsg-eth-fdt-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function corrupt(edit: (b: Uint8Array, v: DataView) => Uint8Array | void): string {
   const copy = blob.slice();
@@ -64,9 +66,11 @@ describe('DTB reader', () => {
     });
   }
 
-  it('falls back to DTS text only without the magic, and says so for binary junk', () => {
-    expect(() => parseDeviceTree(Uint8Array.of(0xff, 0xfe, 0x00, 0x80), 'junk.bin')).toThrow(
-      /^junk\.bin: neither a device-tree blob \(no 0xd00dfeed magic\) nor UTF-8 DTS text$/,
+  it('takes a file for DTS source only without the magic, and says so for binary junk', async () => {
+    const junk = join(scratch, 'junk.bin');
+    writeFileSync(junk, Uint8Array.of(0xff, 0xfe, 0x00, 0x80));
+    await expect(loadDeviceTree(junk, { name: 'junk.bin' })).rejects.toThrow(
+      /^junk\.bin: neither a device-tree blob \(no 0xd00dfeed magic\) nor DTS source \(it holds NUL bytes\)$/,
     );
   });
 });

@@ -1,20 +1,16 @@
-// The three device-tree sources must give the same tree and the same channel table:
-// config/lanta.dts parsed directly, the .dtb dtc makes of it, and a /proc/device-tree-style directory.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The three device-tree sources must give the same tree and the same channel table: the board file
+// config/lanta.dts (through cpp and dtc), the .dtb dtc alone makes of its flattened equivalent, and a
+// /proc/device-tree-style directory written from that blob.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readChannelTable } from '../../../src/channels/table.js';
-import { parseDts } from '../../../src/devicetree/dts.js';
-import { parseFdt } from '../../../src/devicetree/fdt.js';
-import { detectFormat, findRpmsgNode, loadDeviceTree } from '../../../src/devicetree/load.js';
+import { findRpmsgNode, loadDeviceTree, type LoadedDeviceTree } from '../../../src/devicetree/load.js';
 import type { DtNode } from '../../../src/devicetree/tree.js';
-import { canonical, compileWithDtc } from './dtc.js';
+import { canonical, compileWithDtc, lantaDts, lantaFlat, lantaIncludes } from './dtc.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const lantaDts = join(root, 'config/lanta.dts');
-const fixtures = join(root, 'test/fixtures/dts');
 const scratch = mkdtempSync(join(tmpdir(), 'rpmsg-eth-dt-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -31,23 +27,31 @@ function table(tree: DtNode, source: string): ReturnType<typeof readChannelTable
 }
 
 describe('config/lanta.dts from three sources', () => {
-  const fromDts = loadDeviceTree(lantaDts);
-  const dtbPath = join(scratch, 'lanta.dtb');
-  writeFileSync(dtbPath, compileWithDtc(lantaDts));
-  const fromDtb = loadDeviceTree(dtbPath);
-  const dirPath = join(scratch, 'proc-device-tree');
-  writeProcDir(fromDtb, dirPath);
-  const fromDir = loadDeviceTree(dirPath);
-
-  it('detects each format', () => {
-    expect([detectFormat(lantaDts), detectFormat(dtbPath), detectFormat(dirPath)]).toEqual(['dts', 'dtb', 'dir']);
+  let dts: LoadedDeviceTree;
+  let dtb: LoadedDeviceTree;
+  let dir: LoadedDeviceTree;
+  let fromDts: DtNode;
+  let fromDtb: DtNode;
+  let fromDir: DtNode;
+  beforeAll(async () => {
+    dts = await loadDeviceTree(lantaDts, { includeDirs: lantaIncludes });
+    const dtbPath = join(scratch, 'lanta.dtb');
+    writeFileSync(dtbPath, compileWithDtc(lantaFlat));
+    dtb = await loadDeviceTree(dtbPath);
+    const dirPath = join(scratch, 'proc-device-tree');
+    writeProcDir(dtb.root, dirPath);
+    dir = await loadDeviceTree(dirPath);
+    [fromDts, fromDtb, fromDir] = [dts.root, dtb.root, dir.root];
   });
 
-  it('DTS parser and dtc agree on the whole tree, in order (phandles included)', () => {
-    expect(canonical(fromDts)).toEqual(canonical(fromDtb));
-    expect(fromDtb.children.find((c) => c.name === 'soc@ffe000000')?.children[0]?.props.get('phandle')).toEqual(
-      Uint8Array.of(0, 0, 0, 1),
-    );
+  it('detects each format', () => {
+    expect([dts.format, dtb.format, dir.format]).toEqual(['dts', 'dtb', 'dir']);
+  });
+
+  it('the board file and its flattened equivalent give the same tree (phandles included)', () => {
+    expect(canonical(fromDts, true)).toEqual(canonical(fromDtb, true));
+    const soc = (t: DtNode) => t.children.find((c) => c.name === 'soc@ffe000000');
+    expect(soc(fromDts)?.children.find((c) => c.name === 'pic@40000')?.props.get('phandle')).toEqual(Uint8Array.of(0, 0, 0, 1));
   });
 
   it('the directory gives the same tree (directory order aside), without the kernel-made name files', () => {
@@ -95,29 +99,27 @@ describe('config/lanta.dts from three sources', () => {
   });
 });
 
-describe('DTS parser against dtc on every fixture', () => {
-  const files = ['syntax.dts', 'three-channels.dts', ...readdirSync(join(fixtures, 'rules')).map((f) => `rules/${f}`)];
-  for (const file of files) {
-    it(file, () => {
-      const path = join(fixtures, file);
-      const ours = parseDts(readFileSync(path, 'utf8'), path);
-      const theirs = parseFdt(compileWithDtc(path), path);
-      expect(canonical(ours)).toEqual(canonical(theirs));
-    });
-  }
-});
-
 describe('device-tree directories', () => {
-  it('keeps a name file that is not the kernel-made one', () => {
+  it('keeps a name file that is not the kernel-made one', async () => {
     const dir = join(scratch, 'named');
     mkdirSync(join(dir, 'node@1'), { recursive: true });
     writeFileSync(join(dir, 'node@1', 'name'), 'other\0');
     writeFileSync(join(dir, 'node@1', 'name2'), 'x\0');
-    const tree = loadDeviceTree(dir);
+    const tree = (await loadDeviceTree(dir)).root;
     expect([...tree.children[0]!.props.keys()].sort()).toEqual(['name', 'name2']);
   });
 
-  it('reports an unreadable directory as a DeviceTreeError naming it', () => {
-    expect(() => loadDeviceTree(join(scratch, 'does-not-exist'))).toThrow(/does-not-exist: cannot read device tree: no such file/);
+  it('reads only directories and regular files, each of bounded size', async () => {
+    const dir = join(scratch, 'odd');
+    mkdirSync(join(dir, 'node'), { recursive: true });
+    execFileSync('mkfifo', [join(dir, 'node', 'fifo')]);
+    await expect(loadDeviceTree(dir)).rejects.toThrow(`${dir}: not a device-tree directory: ${join(dir, 'node', 'fifo')} is neither a property file nor a node directory`);
+    rmSync(join(dir, 'node', 'fifo'));
+    writeFileSync(join(dir, 'node', 'huge'), Buffer.alloc(2 * 1024 * 1024));
+    await expect(loadDeviceTree(dir)).rejects.toThrow(/node\/huge is larger than 1048576 bytes$/);
+  });
+
+  it('reports an unreadable directory as a DeviceTreeError naming it', async () => {
+    await expect(loadDeviceTree(join(scratch, 'does-not-exist'))).rejects.toThrow(/does-not-exist: cannot read device tree: no such file/);
   });
 });

@@ -27,6 +27,7 @@ daemon_up() {
 	# virtio rpmsg bus here has 512. kmod learns that from rpmsg_eth, but
 	# rpmsg_char cannot tell: cap its MTU in a copy of the default config.
 	sed -e "s|^deviceTree: .*|deviceTree: $KMOD_REPO/config/lanta.dts|" \
+		-e "s|^deviceTreeIncludes: .*|deviceTreeIncludes: [$KMOD_REPO/config/include]|" \
 		-e 's|^channels: {}$|channels:\n  0:\n    mtu: 482|' \
 		"$KMOD_REPO/config/rpmsg-eth.yaml" >/tmp/rpmsg-eth.yaml
 	grep -q '^    mtu: 482$' /tmp/rpmsg-eth.yaml ||
