@@ -2,8 +2,8 @@
 // (/proc/device-tree layout), a blob starting with the FDT magic, or DTS source, which cpp and dtc turn
 // into a blob. Every source ends in the one FDT reader or the directory reader, so all give the same tree.
 // What is read is bounded: only a regular file or a directory, and only so many bytes.
-import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRegularFile } from '../util/read-file.js';
 import { compileDts, type CompileOptions } from './compile.js';
 import { DeviceTreeError } from './errors.js';
 import { isFdt, parseFdt } from './fdt.js';
@@ -35,43 +35,18 @@ export async function loadDeviceTree(path: string, opts: CompileOptions & { name
     throw new DeviceTreeError(`${name}: cannot read device tree: ${describeFsError(err)}`);
   }
   if (isDir) return { format: 'dir', root: readDeviceTreeDir(path) };
-  const bytes = await readSourceFile(path, name);
+  const bytes = readRegularFile(path, {
+    what: 'device tree',
+    maxBytes: MAX_DEVICE_TREE_FILE,
+    name,
+    expected: 'a regular file or a directory',
+    error: (message) => new DeviceTreeError(message),
+  });
   if (isFdt(bytes)) return { format: 'dtb', root: parseFdt(bytes, name) };
   if (bytes.includes(0)) {
     throw new DeviceTreeError(`${name}: neither a device-tree blob (no 0xd00dfeed magic) nor DTS source (it holds NUL bytes)`);
   }
   return { format: 'dts', root: parseFdt(await compileDts(path, name, opts), name) };
-}
-
-/** A regular file of at most MAX_DEVICE_TREE_FILE bytes; never blocks on a FIFO or reads a device. */
-async function readSourceFile(path: string, name: string): Promise<Uint8Array> {
-  const fail = (why: string): never => {
-    throw new DeviceTreeError(`${name}: cannot read device tree: ${why}`);
-  };
-  let fh;
-  try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    return fail(describeFsError(err));
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) fail(`not a regular file or a directory (${fileType(st)})`);
-    if (st.size > MAX_DEVICE_TREE_FILE) fail(`${st.size} bytes is more than a device tree has (limit ${MAX_DEVICE_TREE_FILE})`);
-    const buf = Buffer.alloc(st.size);
-    const { bytesRead } = await fh.read(buf, 0, st.size, 0);
-    return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-function fileType(st: { isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
 }
 
 /**

@@ -1,13 +1,26 @@
 // Reading a file a user named, bounded: only a regular file, only up to a size, and never blocking (a FIFO
 // or a device such as /dev/zero is refused instead of read forever). The error is one line naming the file.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { UserError } from './errors.js';
 
-/** The file's bytes, or a UserError (exitCode) saying why it is not read. `what` names it: "config". */
-export function readRegularFile(path: string, opts: { what: string; maxBytes: number; name?: string; exitCode?: number }): Buffer {
+export interface ReadOptions {
+  /** What the file is, for messages: "config", "device tree". */
+  what: string;
+  maxBytes: number;
+  /** The file's name in messages (default: the path). */
+  name?: string;
+  /** What would have been accepted, for messages (default: "a regular file"). */
+  expected?: string;
+  /** The error to throw (default: a UserError, exit code 2). */
+  error?: (message: string) => Error;
+}
+
+/** The file's bytes, or an error "NAME: cannot read WHAT: why". */
+export function readRegularFile(path: string, opts: ReadOptions): Buffer {
   const name = opts.name ?? path;
   const fail = (why: string): never => {
-    throw new UserError(`${name}: cannot read ${opts.what}: ${why}`, opts.exitCode ?? 2);
+    const message = `${name}: cannot read ${opts.what}: ${why}`;
+    throw opts.error ? opts.error(message) : new UserError(message, 2);
   };
   let fd: number;
   try {
@@ -15,12 +28,12 @@ export function readRegularFile(path: string, opts: { what: string; maxBytes: nu
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'ENXIO' ? 'not a regular file' : (err as Error).message);
+    return fail(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'ENXIO' ? `not ${opts.expected ?? 'a regular file'}` : (err as Error).message);
   }
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) return fail('is a directory');
-    if (!st.isFile()) return fail(`not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'special'})`);
+    if (!st.isFile()) return fail(`not ${opts.expected ?? 'a regular file'} (${fileType(st)})`);
     if (st.size > opts.maxBytes) return fail(`${st.size} bytes, more than the ${opts.maxBytes} a ${opts.what} may have`);
     // Read to the limit + 1 so that a file that grew since fstat is still caught.
     const buf = Buffer.alloc(opts.maxBytes + 1);
@@ -35,4 +48,12 @@ export function readRegularFile(path: string, opts: { what: string; maxBytes: nu
   } finally {
     closeSync(fd);
   }
+}
+
+function fileType(st: Stats): string {
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
 }

@@ -93,7 +93,7 @@ describe('config', () => {
   // alias bomb ended in a stack trace.
   describe('what is read is bounded', () => {
     it('devices, FIFOs and directories are refused without reading them', () => {
-      expect(() => loadConfig('/dev/zero')).toThrow(/^\/dev\/zero: cannot read config: not a regular file \(a device\)$/);
+      expect(() => loadConfig('/dev/zero')).toThrow(/^\/dev\/zero: cannot read config: not a regular file \(a character device\)$/);
       const fifo = join(scratch, 'fifo.yaml');
       execFileSync('mkfifo', [fifo]);
       expect(() => loadConfig(fifo)).toThrow(/fifo\.yaml: cannot read config: not a regular file \(a FIFO\)$/);
