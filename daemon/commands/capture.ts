@@ -4,7 +4,7 @@
 import { createWriteStream, existsSync, unlinkSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { PcapngWriter } from '../../src/capture/pcapng-writer.js';
+import { PcapngWriter, trimToWholeBlocks } from '../../src/capture/pcapng-writer.js';
 import { openStream } from '../../src/control/stream-client.js';
 import { captureResultSchema, MAX_CAPTURE_MS, type CaptureRequest } from '../../src/control/stream-protocol.js';
 import { durationOption } from '../../src/util/duration.js';
@@ -103,7 +103,14 @@ export function captureCommand(): Command {
         }
         const result = captureResultSchema.parse(await stream.result);
         const missed = [...ifaceOf].map(([channel]) => result.notCaptured[String(channel)] ?? 0);
-        await writer.close(missed);
+        try {
+          await writer.close(missed);
+        } catch (err) {
+          // A full disk ends the capture with what was written whole: a file every reader takes.
+          if (o.write === '-') throw err;
+          const kept = trimToWholeBlocks(o.write);
+          throw new UserError(`${(err as Error).message}; ${o.write} keeps the ${kept} bytes of whole blocks written before it`, 1);
+        }
         const total = missed.reduce((a, b) => a + b, 0);
         process.stderr.write(
           `${result.frames} frame(s) written to ${o.write}${total ? `; ${total} not captured: the reader fell behind` : ''}\n`,

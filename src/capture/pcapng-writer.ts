@@ -2,7 +2,7 @@
 // daemon's point of view: one Ethernet interface per channel, each frame with its direction, and frames
 // the daemon dropped, marked by a comment giving the reason. The interface statistics written on close
 // say how many frames the capture missed (isb_ifdrop, and a comment), as dumpcap's do.
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { UserError } from '../util/errors.js';
 import { wallClockNs } from './wall-clock.js';
@@ -246,5 +246,28 @@ export class PcapngWriter {
   private failureError(err?: Error | null): Error {
     const cause = err ?? this.failure;
     return new UserError(`capture: writing the capture failed: ${cause?.message ?? 'unknown error'}`, 1);
+  }
+}
+
+/**
+ * Cuts a pcapng file after its last whole block, so that a capture that ended on a write error (a full
+ * disk) leaves a file every reader takes whole. Returns the length kept.
+ */
+export function trimToWholeBlocks(path: string): number {
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const header = Buffer.alloc(8);
+    let at = 0;
+    // Blocks chain by their length field; the first that does not fit the file was cut by the error.
+    while (at + 12 <= size && readSync(fd, header, 0, 8, at) === 8) {
+      const length = header.readUInt32LE(4);
+      if (length < 12 || length % 4 !== 0 || at + length > size) break;
+      at += length;
+    }
+    if (at < size) ftruncateSync(fd, at);
+    return at;
+  } finally {
+    closeSync(fd);
   }
 }

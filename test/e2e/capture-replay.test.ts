@@ -145,6 +145,37 @@ describe('board file in, capture out, replay in', () => {
     expect(existsSync(join('/tmp', name))).toBe(false);
   });
 
+  // Issue 13, item 6: a full disk used to leave the command silent until interrupted, the file cut mid-packet.
+  it('a full disk ends the capture at once with exit 1 and a file cut after its last whole block', async () => {
+    const args = cliArgs(daemon, ['capture', '-w', '/mnt/full.pcapng', '--channels', '0']).map((a) => `'${a}'`).join(' ');
+    // A 256 KiB filesystem of its own, in a private mount namespace; afterwards, what readers make of the file.
+    const script =
+      `mount -t tmpfs -o size=256k tmpfs /mnt && "${process.execPath}" ${args}; echo "exit=$?"; ` +
+      'capinfos -c -M /mnt/full.pcapng; echo "capinfos=$?"; tshark -r /mnt/full.pcapng > /dev/null; echo "tshark=$?"';
+    const before = capturesStarted();
+    const started = Date.now();
+    const client = runAll('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { timeout: 60_000 });
+    await captureStarted(before);
+    // 8000-byte pings fill 256 KiB in a few dozen frames.
+    const flood = spawn('ip', pingArgs(0, ['-i', '0.01', '-s', '8000', '-w', '30']), { stdio: 'ignore' });
+    let r: RunResult;
+    try {
+      r = await client;
+    } finally {
+      flood.kill('SIGINT');
+    }
+    expect(Date.now() - started).toBeLessThan(25_000); // ended by the error, not by the ping's 30 s
+    expect(r.stdout).toMatch(/^exit=1$/m);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('rpmsg-eth:'));
+    expect(ours).toHaveLength(1); // one line, no stack trace
+    expect(ours[0]).toMatch(/^rpmsg-eth: capture: writing the capture failed: .*no space left on device.*; \/mnt\/full\.pcapng keeps the \d+ bytes of whole blocks written before it$/i);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const packets = Number(/Number of packets:\s+(\d+)/.exec(r.stdout)?.[1]);
+    expect(packets).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/^capinfos=0$/m);
+    expect(r.stdout).toMatch(/^tshark=0$/m);
+  });
+
   it('a stopped reader does not slow the data path; the capture, its file and stats report what it missed', async () => {
     const fifo = join(dir, 'capture.fifo');
     const file = join(dir, 'stopped-reader.pcapng');
