@@ -1,6 +1,7 @@
 // `rpmsg-eth up`: the daemon, in the foreground.
 import { Command, Option } from 'commander';
 import { CONFIG_ENV } from '../../src/config/locate.js';
+import { parseListenSpec } from '../../src/metrics/server.js';
 import { CONTROL_ENV } from '../../src/control/protocol.js';
 import { LOG_FORMATS, LOG_LEVELS, LOG_LEVEL_ENV, createLogger, type LogFormat } from '../../src/log.js';
 import { durationOption } from '../../src/util/duration.js';
@@ -49,7 +50,10 @@ export function upCommand(): Command {
       'ICMP health probes to every peer this often, e.g. 500ms, 5s, over the config\'s; 0 = off',
       durationOption('--health-interval', { zero: true, minMs: 100, maxMs: 3_600_000 }),
     )
-    .option('--metrics <[addr:]port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (loopback unless ADDR is given); off by default')
+    .option('--metrics <[addr:]port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (loopback unless ADDR is given); off by default', (spec: string) => {
+      parseListenSpec(spec); // refused here, naming the option, before anything starts
+      return spec;
+    })
     .option('--control-socket <path>', `control socket path (default: $${CONTROL_ENV}, else the config's controlSocket, else /run/rpmsg-eth/control.sock)`)
     .addOption(new Option('--log-level <level>', `least severe messages logged (default: $${LOG_LEVEL_ENV}, else info)`).choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'pretty: one line per event; json: one JSON object per line (default: pretty on a terminal, else json)').choices(LOG_FORMATS))

@@ -1,6 +1,7 @@
 // The daemon's configuration file (config/rpmsg-eth.yaml): what it may contain and the defaults.
 // Unknown keys are errors so a typo never silently falls back to a default.
 import { z } from 'zod';
+import { checkListenSpec } from '../metrics/server.js';
 import { parseIpv4, parseIpv4Net } from './ipv4.js';
 
 /** Leaves room for sections added later (framing, health, metrics): each is a key of its own. */
@@ -84,7 +85,11 @@ export const configSchema = z.strictObject({
     z
       .strictObject({
         /** Milliseconds between probes; 0 turns health probes off. */
-        intervalMs: z.union([z.literal(0), z.number().int().min(100).max(3_600_000)]).default(5000),
+        intervalMs: z
+          .union([z.literal(0), z.number().int().min(100).max(3_600_000)], {
+            error: 'expected 0 (off) or a whole number of milliseconds from 100 to 3600000',
+          })
+          .default(5000),
         /** Unanswered probes in a row before the peer counts as unreachable. */
         failAfter: z.number().int().min(1).max(100).default(3),
       })
@@ -93,7 +98,13 @@ export const configSchema = z.strictObject({
   /** The daemon's control socket (read at start); clients find the daemon through it. */
   controlSocket: z.string().min(1).optional(),
   /** Prometheus endpoint, "[ADDR:]PORT" (loopback unless an address is given); absent = off. */
-  metrics: z.string().min(1).optional(),
+  metrics: z
+    .string()
+    .superRefine((spec, ctx) => {
+      const checked = checkListenSpec(spec);
+      if (typeof checked === 'string') ctx.addIssue({ code: 'custom', message: checked });
+    })
+    .optional(),
   /** Per-channel overrides keyed by channel number (channel-num). */
   channels: section(
     z.record(z.string().regex(/^(0|[1-9][0-9]{0,9})$/, { message: 'expected a channel number' }), channelOverrideSchema).default({}),

@@ -20,28 +20,36 @@ export interface MetricsServer {
 
 const DEFAULT_ADDRESS = '127.0.0.1';
 
-/** Parses "PORT", "ADDR:PORT" or "[IPv6]:PORT"; throws a UserError naming the option otherwise. */
-export function parseListenSpec(spec: string): ListenSpec {
-  const bad = (why: string): UserError =>
-    new UserError(`--metrics "${spec}": ${why}; expected PORT, ADDR:PORT or [IPv6]:PORT (e.g. 9464 or 0.0.0.0:9464)`);
+const EXPECTED = 'expected PORT, ADDR:PORT or [IPv6]:PORT (e.g. 9464 or 0.0.0.0:9464)';
+
+/** Why `spec` is not "PORT", "ADDR:PORT" or "[IPv6]:PORT" (a config check names its key with it), or the spec. */
+export function checkListenSpec(spec: string): ListenSpec | string {
+  const bad = (why: string): string => `"${spec}": ${why}; ${EXPECTED}`;
   let address = DEFAULT_ADDRESS;
   let portText = spec.trim();
   const v6 = /^\[([^\]]+)\]:(.*)$/.exec(portText);
   if (v6) {
     address = v6[1] as string;
     portText = v6[2] as string;
-    if (isIP(address) !== 6) throw bad(`"${address}" is not an IPv6 address`);
+    if (isIP(address) !== 6) return bad(`"${address}" is not an IPv6 address`);
   } else if (portText.includes(':')) {
     const at = portText.lastIndexOf(':');
     address = portText.slice(0, at);
     portText = portText.slice(at + 1);
-    if (address.includes(':')) throw bad('write an IPv6 address in brackets');
-    if (isIP(address) !== 4 && address !== 'localhost') throw bad(`"${address}" is not an IPv4 address`);
+    if (address.includes(':')) return bad('write an IPv6 address in brackets');
+    if (isIP(address) !== 4 && address !== 'localhost') return bad(`"${address}" is not an IPv4 address`);
   }
-  if (!/^\d{1,5}$/.test(portText)) throw bad(`"${portText}" is not a port number`);
+  if (!/^\d{1,5}$/.test(portText)) return bad(`"${portText}" is not a port number`);
   const port = Number(portText);
-  if (port > 65535) throw bad(`port ${port} is out of range 0-65535`);
+  if (port > 65535) return bad(`port ${port} is out of range 0-65535`);
   return { address, port };
+}
+
+/** `up --metrics SPEC`: the spec, or a UserError naming the option. */
+export function parseListenSpec(spec: string): ListenSpec {
+  const checked = checkListenSpec(spec);
+  if (typeof checked === 'string') throw new UserError(`--metrics ${checked}`);
+  return checked;
 }
 
 /** Serves `registry` on GET /metrics at `spec` ("[ADDR:]PORT"). Rejects with a UserError if it cannot bind. */
@@ -50,7 +58,9 @@ export async function startMetricsServer(
   registry: Registry,
   opts: { onError?: (err: Error) => void } = {},
 ): Promise<MetricsServer> {
-  const { address, port } = parseListenSpec(spec);
+  const checked = checkListenSpec(spec);
+  if (typeof checked === 'string') throw new UserError(`metrics ${checked}`);
+  const { address, port } = checked;
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics') {
@@ -99,7 +109,7 @@ function listen(server: Server, address: string, port: number, spec: string): Pr
             : err.code === 'EACCES'
               ? `no permission to bind ${where}`
               : `cannot listen on ${where}: ${err.message}`;
-      reject(new UserError(`--metrics "${spec}": ${why}`));
+      reject(new UserError(`metrics endpoint "${spec}": ${why}`));
     };
     server.once('error', onError);
     server.listen(port, address, () => {

@@ -78,6 +78,10 @@ describe('config', () => {
     ['two errors at once', 'transport: usb\nchannels:\n  1:\n    mtu: -1\n', /transport: .*; channels\.1\.mtu: /],
     ['YAML syntax error with position', 'peer:\n  netns: [a\n', /^test\.yaml:\d+:\d+: /],
     ['duplicate key', 'transport: sim\ntransport: kmod\n', /^test\.yaml:2:1: .*[Dd]uplicate|unique/],
+    // Issue 13 (minor): these named --metrics, or said only "Invalid input".
+    ['bad metrics address, named by its key', 'metrics: "abc"\n', /^test\.yaml: metrics: "abc": "abc" is not a port number; expected PORT, ADDR:PORT/],
+    ['health interval gives its range', 'health:\n  intervalMs: 5s\n', /^test\.yaml: health\.intervalMs: expected 0 \(off\) or a whole number of milliseconds from 100 to 3600000$/],
+    ['health interval not whole', 'health:\n  intervalMs: 1.5\n', /^test\.yaml: health\.intervalMs: expected 0 \(off\) or a whole number of milliseconds from 100 to 3600000$/],
   ];
   for (const [what, text, message] of cases) {
     it(what, () => {
