@@ -13,7 +13,11 @@
         "native/seqpacket.cc",
         "native/poll_handle.cc",
         "native/fd_watch.cc",
-        "native/message_fd.cc",
+        "native/dataplane/binding.cc",
+        "native/dataplane/channel.cc",
+        "native/dataplane/sim_endpoint.cc",
+        "native/dataplane/device_endpoint.cc",
+        "native/frag/rpmsg_frag.c",
         "native/netns_call.cc",
         "native/rpmsg_dev.cc"
       ],

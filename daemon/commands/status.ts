@@ -1,7 +1,7 @@
 // `rpmsg-eth status`: what each interface is doing, at a glance.
 import { Command } from 'commander';
 import type { ChannelCounters } from '../../src/bridge/counters.js';
-import type { Rates } from '../../src/bridge/rates.js';
+import type { Rates } from '../../src/bridge/counters.js';
 import { controlRequest } from '../../src/control/client.js';
 import { controlSocketPath } from '../../src/control/protocol.js';
 import { formatDrops, formatTable } from './table.js';

@@ -98,20 +98,28 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
 
   ~DataPlane() override { Shutdown(); }
 
-  // ChannelEvents: called from Channel::Settle() on the loop (or inside a method called from JS).
+  // ChannelEvents: called from Channel::Settle() on the loop (or inside a method called from JS);
+  // each opens the handle scope its arguments live in.
   void EndpointLost(int err, uint32_t txInFlight) override {
+    Napi::HandleScope scope(Env());
     Call(onLinkLost_, {Napi::Number::New(Env(), err), Napi::Number::New(Env(), txInFlight)});
   }
   void ModeChanged(bool frag, uint32_t mtu) override {
+    Napi::HandleScope scope(Env());
     Call(onModeChange_, {Napi::Boolean::New(Env(), frag), Napi::Number::New(Env(), mtu)});
   }
-  void TapHangup(int err) override { Call(onTapHangup_, {Napi::Number::New(Env(), err)}); }
-  void Captured(size_t bytes) override { Call(onCapture_, {Napi::Number::New(Env(), static_cast<double>(bytes))}); }
+  void TapHangup(int err) override {
+    Napi::HandleScope scope(Env());
+    Call(onTapHangup_, {Napi::Number::New(Env(), err)});
+  }
+  void Captured(size_t bytes) override {
+    Napi::HandleScope scope(Env());
+    Call(onCapture_, {Napi::Number::New(Env(), static_cast<double>(bytes))});
+  }
 
  private:
   void Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
     Napi::Env env = Env();
-    Napi::HandleScope scope(env);
     [[maybe_unused]] Napi::Object keepAlive = Value();  // a callback may close() and drop the last reference
     try {
       fn.MakeCallback(env.Global(), args, *context_);
