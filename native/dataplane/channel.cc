@@ -169,7 +169,13 @@ void Channel::OnTap(void* arg, int status, int events) {
   if (status < 0) {
     self->TapGone(EIO);
   } else if (events & UV_READABLE) {
-    for (uint32_t n = 0; n < kTapBudget; n++) {
+    // A wakeup after a quiet spell is most likely one frame (a ping): take it and do not pay for the
+    // read that would say EAGAIN; if more wait, the poll reports them at once, and a busy TAP (woken
+    // again within a loop tick) is drained in batches.
+    uint64_t now = uv_now(self->loop_);
+    uint32_t budget = now - self->lastTapWakeup_ <= 1 ? kTapBudget : 1;
+    self->lastTapWakeup_ = now;
+    for (uint32_t n = 0; n < budget; n++) {
       if (!self->TxReady(false)) break;
       // Raw frames go straight into the endpoint's queue; frag frames (and frames for no endpoint)
       // into the scratch buffer first.

@@ -127,6 +127,7 @@ class Channel : public EndpointHost {
   std::unique_ptr<FdPoll> tapPoll_;
   bool tapAlive_ = true, jsPaused_ = false, blocked_ = false, closed_ = false, settling_ = false;
   bool inCaptureFlush_ = false;
+  uint64_t lastTapWakeup_ = 0;  // uv_now() of the last TAP wakeup
 
   std::unique_ptr<Endpoint> ep_;
   std::vector<std::unique_ptr<Endpoint>> zombies_;
