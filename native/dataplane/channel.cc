@@ -17,10 +17,10 @@ const char* const kCounterNames[] = {
     "txPackets", "txBytes", "rxPackets", "rxBytes",
     "txOversize", "txBusy", "txLinkDown", "txRunt", "txFraming",
     "rxOversize", "rxBusy", "rxLinkDown", "rxRunt", "rxFraming",
-    "txPps", "txBps", "rxPps", "rxBps",
+    "txPps", "txBps", "rxPps", "rxBps", "txWaits",
 };
 const size_t kCounterCount = sizeof kCounterNames / sizeof kCounterNames[0];
-static_assert(sizeof(Counters) == 18 * sizeof(double), "Counters is kCounterNames' doubles in order");
+static_assert(sizeof(Counters) == 19 * sizeof(double), "Counters is kCounterNames' doubles in order");
 
 const char* const kFragNames[] = {
     "mode", "peerMaxFrame", "negotiations", "fallbacks",
@@ -215,6 +215,7 @@ uint32_t Channel::FramesPerMaxFrame() const {
 
 bool Channel::Block() {
   blocked_ = ep_ ? ep_->WaitForRoom() : false;
+  if (blocked_) c_.txWaits++;
   return blocked_;
 }
 

@@ -36,6 +36,7 @@ struct Counters {
   double txPackets = 0, txBytes = 0, rxPackets = 0, rxBytes = 0;
   double txDrops[kNumDrops] = {}, rxDrops[kNumDrops] = {};
   double txPps = 0, txBps = 0, rxPps = 0, rxBps = 0;  // filled by ReadCounters
+  double txWaits = 0;  // times the endpoint had no room and the TAP waited (the ring window was full)
 };
 
 // What the channel tells its owner; delivered from Settle(), never in the middle of the work.

@@ -71,6 +71,7 @@ struct peer {
 	int waiting_kick;		/* window full, event index armed */
 	int want_out;			/* the data socket was full: wait for POLLOUT */
 	unsigned long long tx_frames, rx_frames, refused_oversize, tap_drops;
+	unsigned long long window_waits;	/* times it waited for a kick with the window full */
 	/* outgoing queue: QSLOTS slots of max_payload bytes */
 	unsigned char *q;
 	uint32_t qlen[QSLOTS];
@@ -217,6 +218,7 @@ static int flush(struct peer *p)
 			/* Window full: ask for a kick once half of it is free, and look once more. */
 			if (sim_ring_arm(&p->ring->to_daemon, p->sent, p->window) >= p->window) {
 				p->waiting_kick = 1;
+				p->window_waits++;
 				return 0;
 			}
 			continue;
@@ -518,8 +520,10 @@ int main(int argc, char **argv)
 
 		/* Window full with nothing queued: ask for a kick before waiting (else no one wakes us). */
 		if (!p.waiting_kick && !room(&p) &&
-		    sim_ring_arm(&p.ring->to_daemon, p.sent, p.window) >= p.window)
+		    sim_ring_arm(&p.ring->to_daemon, p.sent, p.window) >= p.window) {
 			p.waiting_kick = 1;
+			p.window_waits++;
+		}
 		pfd[0] = (struct pollfd){ .fd = DATA_FD, .events = POLLIN | (p.want_out ? POLLOUT : 0) };
 		pfd[1] = (struct pollfd){ .fd = DOORBELL_FD, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = tap_ready(&p) ? p.tap : -1, .events = POLLIN };
@@ -554,8 +558,8 @@ int main(int argc, char **argv)
 			die("tap");
 	}
 	fprintf(stderr,
-		"{\"tx\":%llu,\"rx\":%llu,\"refusedOversize\":%llu,\"tapDrops\":%llu",
-		p.tx_frames, p.rx_frames, p.refused_oversize, p.tap_drops);
+		"{\"tx\":%llu,\"rx\":%llu,\"refusedOversize\":%llu,\"tapDrops\":%llu,\"windowWaits\":%llu",
+		p.tx_frames, p.rx_frames, p.refused_oversize, p.tap_drops, p.window_waits);
 	if (p.frag) {
 		int i;
 

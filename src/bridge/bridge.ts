@@ -141,6 +141,11 @@ export class ChannelBridge implements LinkEvents {
     return { txPps: c.txPps as number, txBps: c.txBps as number, rxPps: c.rxPps as number, rxBps: c.rxBps as number };
   }
 
+  /** Times the transmit path waited for the endpoint's room (the ring window full): for tests and the bench. */
+  get txWaits(): number {
+    return this.plane.counters().txWaits as number;
+  }
+
   /** frag channels: the `framing` object of `stats --json`. */
   framingStats(): FramingStats | undefined {
     if (this.plan.framing !== 'frag') return undefined;
