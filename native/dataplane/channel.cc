@@ -169,13 +169,16 @@ void Channel::OnTap(void* arg, int status, int events) {
   if (status < 0) {
     self->TapGone(EIO);
   } else if (events & UV_READABLE) {
-    // A wakeup after a quiet spell is most likely one frame (a ping): take it and do not pay for the
-    // read that would say EAGAIN; if more wait, the poll reports them at once, and a busy TAP (woken
-    // again within a loop tick) is drained in batches.
+    // A wakeup after a quiet spell is most likely one frame (a ping): take it without the read that
+    // would say EAGAIN; if more wait, the poll reports them at once and that wakeup drains in batches.
+    // A wakeup takes at most kTapBudget frames or kTapBytes bytes, so that channels share the loop
+    // fairly by bytes, whatever their MTU.
     uint64_t now = uv_now(self->loop_);
-    uint32_t budget = now - self->lastTapWakeup_ <= 1 ? kTapBudget : 1;
+    uint32_t budget = self->tapGreedy_ || now - self->lastTapWakeup_ <= 1 ? kTapBudget : 1;
     self->lastTapWakeup_ = now;
-    for (uint32_t n = 0; n < budget; n++) {
+    uint32_t frames = 0, bytes = 0;
+    bool drained = false;
+    while (frames < budget && bytes < kTapBytes) {
       if (!self->TxReady(false)) break;
       // Raw frames go straight into the endpoint's queue; frag frames (and frames for no endpoint)
       // into the scratch buffer first.
@@ -187,13 +190,17 @@ void Channel::OnTap(void* arg, int status, int events) {
       if (len < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) self->TapGone(errno);
+        drained = true;
         break;
       }
       uint32_t n32 = static_cast<uint32_t>(len);
       self->TakeFrame(buf, n32, std::min(n32, cap), direct);
       // Cut-through: the first frame of a wakeup leaves before the next is read; then batches.
-      if (n == 0 || self->txq_.count() >= kFlushEvery) self->Flush();
+      if (frames++ == 0 || self->txq_.count() >= kFlushEvery) self->Flush();
+      bytes += n32;
     }
+    // One frame then EAGAIN: quiet again. Stopped by the budget: more may wait, stay greedy.
+    self->tapGreedy_ = budget == 1 || !(drained && frames <= 1);
     self->Flush();
     self->UpdateTapPoll();
   }

@@ -91,7 +91,8 @@ class Channel : public EndpointHost {
 
  private:
   enum class Mode : uint8_t { kNegotiating, kFrag, kRaw };
-  static constexpr uint32_t kTapBudget = 64;   // frames per TAP wakeup (fairness between channels)
+  static constexpr uint32_t kTapBudget = 64;     // frames per TAP wakeup (fairness between channels)
+  static constexpr uint32_t kTapBytes = 65536;   // and bytes
   static constexpr uint32_t kFlushEvery = 16;  // after the first frame of a wakeup, batches of this many
   static constexpr uint32_t kTxSlots = 64;
 
@@ -129,6 +130,7 @@ class Channel : public EndpointHost {
   bool tapAlive_ = true, jsPaused_ = false, blocked_ = false, closed_ = false, settling_ = false;
   bool inCaptureFlush_ = false;
   uint64_t lastTapWakeup_ = 0;  // uv_now() of the last TAP wakeup
+  bool tapGreedy_ = true;       // the last TAP wakeup found (or may have left) more than one frame
 
   std::unique_ptr<Endpoint> ep_;
   std::vector<std::unique_ptr<Endpoint>> zombies_;
