@@ -104,16 +104,54 @@ describe('config overrides', () => {
     expect(() => planChannels(channels, config)).toThrow(/channels\.2\.address, channel #2 "ch-redundancy": 169\.254\.101\.9\/24 overlaps 169\.254\.101\.1\/24 of channel 1/);
   });
 
-  it('warns about a peer outside the subnet and an override for a channel the table lacks', () => {
-    const result = loadPlan({ deviceTree: threeChannels, configPath: configFile('channels:\n  0:\n    peerAddress: 10.9.9.9\n  7:\n    mtu: 400\n') });
+  it('warns about an override for a channel the table lacks', () => {
+    const result = loadPlan({ deviceTree: threeChannels, configPath: configFile('channels:\n  7:\n    mtu: 400\n') });
     const lines = result.findings.map((f) => formatFinding(f));
-    expect(lines.some((l) => /warning: channels\.0\.peerAddress, channel #0 "ch-fsproxy": 10\.9\.9\.9 is outside 169\.254\.100\.0\/24/.test(l))).toBe(true);
     expect(lines.some((l) => /warning: channels\.7: there is no channel 7 in the device tree \(channels: 0, 1, 2\)/.test(l))).toBe(true);
+  });
+
+  // Issue 13, item 5: each of these was accepted (or only warned about) before.
+  describe('the address plan is checked as a whole', () => {
+    const rejects = (yaml: string, message: RegExp) => expect(() => planChannels(channels, parseConfig(yaml, 'x'))).toThrow(message);
+
+    it('a peer outside its channel\'s subnet is an error', () => {
+      rejects('channels:\n  0:\n    peerAddress: 10.9.9.9\n', /error: channels\.0\.peerAddress, channel #0 "ch-fsproxy": peer 10\.9\.9\.9 is outside 169\.254\.100\.0\/24/);
+    });
+
+    it("a peer address equal to another channel's address is an error naming both", () => {
+      rejects('channels:\n  2:\n    peerAddress: 169.254.101.1\n', /channels\.2\.peerAddress, channel #2 "ch-redundancy": 169\.254\.101\.1 is also channel 1's address \(rpmsg1\)/);
+    });
+
+    it('loopback, multicast, unspecified and reserved addresses are errors', () => {
+      rejects('channels:\n  1:\n    address: 127.0.0.1/24\n', /channels\.1\.address, channel #1 "ch-eqpthwa": 127\.0\.0\.1 is a loopback address/);
+      rejects('channels:\n  1:\n    address: 10.1.1.1/24\n    peerAddress: 224.0.0.1\n', /channels\.1\.peerAddress.*peer 224\.0\.0\.1 is a multicast address/);
+      rejects('channels:\n  1:\n    address: 0.0.0.0/24\n', /channels\.1\.address.*0\.0\.0\.0 is the unspecified address/);
+      rejects('channels:\n  1:\n    address: 240.0.0.1/24\n', /channels\.1\.address.*in the reserved range 240\.0\.0\.0\/4/);
+      rejects('addressing:\n  subnet: 127.0.0.0/24\n', /127\.0\.\d+\.1 is a loopback address/);
+    });
+
+    it('a subnet without room for two hosts is an error; /31 (point-to-point) is fine', () => {
+      rejects('channels:\n  1:\n    address: 10.1.1.1/32\n    peerAddress: 10.1.1.2\n', /channels\.1\.address.*10\.1\.1\.1\/32 leaves no room for the peer/);
+      const plans = planChannels(channels, parseConfig('channels:\n  1:\n    address: 10.1.1.0/31\n    peerAddress: 10.1.1.1\n', 'x'));
+      expect(plans[1]).toMatchObject({ address: '10.1.1.0/31', peerAddress: '10.1.1.1' });
+    });
+
+    it('the peer on the network or broadcast address is an error', () => {
+      rejects('channels:\n  1:\n    peerAddress: 169.254.101.255\n', /channels\.1\.peerAddress.*peer 169\.254\.101\.255\/24 is the network or broadcast address/);
+    });
   });
 
   it('an interface name longer than 15 characters is an error', () => {
     const config = parseConfig('interfaces:\n  namePattern: "rpmsg-very-long-{channel}"\n', 'x');
     expect(() => planChannels(channels, config)).toThrow(/interfaces\.namePattern, channel #0 "ch-fsproxy": gives "rpmsg-very-long-0", not a valid interface name/);
+  });
+
+  // Issue 13, item 1: both passed the plan and failed only when the kernel was asked.
+  it('interface names are counted in bytes and may not hold a TUNSETIFF format', () => {
+    const multibyte = parseConfig('interfaces:\n  namePattern: "éééééééé{channel}"\n', 'x');
+    expect(() => planChannels(channels, multibyte)).toThrow(/gives "éééééééé0", not a valid interface name: 17 bytes, at most 15/);
+    const format = parseConfig('interfaces:\n  namePattern: "rp%d{channel}"\n', 'x');
+    expect(() => planChannels(channels, format)).toThrow(/gives "rp%d0", not a valid interface name: "%" is not allowed/);
   });
 
   it("resolves the config's deviceTree against the config file's directory", () => {
