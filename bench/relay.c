@@ -159,6 +159,21 @@ static void relay(const char *side, int tap, int sock, const sigset_t *run_mask)
           c.to_tap, c.tap_drops);
 }
 
+/* SIGTERM/SIGINT end the relay; they are blocked except inside ppoll (run_mask). */
+static void stop_on_signals(sigset_t *run_mask) {
+  struct sigaction sa;
+  sigset_t stop_signals;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR and the loop ends */
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_signals, run_mask);
+  signal(SIGPIPE, SIG_IGN);
+}
+
 /* Ring mode: TAP <-> the simulated ring to a vx-peer child. */
 static int ring_relay(char **argv, const sigset_t *run_mask) {
   static unsigned char frame[MAX_FRAME];
@@ -263,21 +278,12 @@ static int ring_relay(char **argv, const sigset_t *run_mask) {
 }
 
 int main(int argc, char **argv) {
-  struct sigaction sa;
-  sigset_t stop_signals, run_mask;
+  sigset_t run_mask;
   int tap_a, tap_b, pair[2], mtu;
   pid_t child;
 
   if (argc == 10 && strcmp(argv[1], "--ring") == 0) {
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop_signals, &run_mask);
-    signal(SIGPIPE, SIG_IGN);
+    stop_on_signals(&run_mask);
     return ring_relay(argv, &run_mask);
   }
   if (argc != 6) {
@@ -290,15 +296,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "relay: MTU must be 68..65521, not %s\n", argv[5]);
     return 2;
   }
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR and the loop ends */
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigprocmask(SIG_BLOCK, &stop_signals, &run_mask);
-  signal(SIGPIPE, SIG_IGN);
+  stop_on_signals(&run_mask);
 
   tap_a = tap_create(argv[1], argv[2], mtu);
   tap_b = tap_create(argv[3], argv[4], mtu);

@@ -22,7 +22,7 @@
 #include "../frag/rpmsg_frag.h"
 #include "endpoint.h"
 #include "tx_queue.h"
-#include "uv_handles.h"
+#include "../uv_handles.h"
 
 namespace rpmsg_eth::dp {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "endpoint.h"
-#include "uv_handles.h"
+#include "../uv_handles.h"
 
 namespace rpmsg_eth::dp {
 

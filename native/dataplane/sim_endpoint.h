@@ -12,7 +12,7 @@
 
 #include "../sim-peer/sim_ring.h"
 #include "endpoint.h"
-#include "uv_handles.h"
+#include "../uv_handles.h"
 
 namespace rpmsg_eth::dp {
 

@@ -8,20 +8,25 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import type { RpmsgEthInfo } from './rpmsg-dev.js';
 
+/** How the data plane drives a character-device endpoint (native/dataplane/device_endpoint.h). */
+export interface DeviceOptions {
+  maxPayload: number;
+  /** Move batches with the rpmsg-eth batch ioctls (only for /dev/rpmsg-ethN). */
+  batchIoctl: boolean;
+  /** How to learn that the device has room again after a busy errno: POLLOUT, or a backing-off timer. */
+  room: 'pollout' | 'timer';
+  /** write() errnos meaning "no room now". */
+  busyErrnos: readonly number[];
+  /** write() errnos that lose just that frame (counted as busy); any other error ends the link. */
+  dropErrnos: readonly number[];
+  /** 'timer' room: first and longest retry delay. */
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
 export interface NativeDataPlane {
   attachSim(dataFd: number, doorbellFd: number, ringFd: number, maxPayload: number, window: number): void;
-  attachDevice(
-    fd: number,
-    options: {
-      maxPayload: number;
-      batchIoctl: boolean;
-      room: 'pollout' | 'timer';
-      busyErrnos: readonly number[];
-      dropErrnos: readonly number[];
-      retryMinMs: number;
-      retryMaxMs: number;
-    },
-  ): void;
+  attachDevice(fd: number, options: DeviceOptions): void;
   detach(): number;
   endpointFd(): number;
   readCounters(out: Float64Array): void;

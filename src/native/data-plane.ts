@@ -1,6 +1,6 @@
 // One channel's native data plane (native/dataplane/): TAP <-> framing <-> endpoint in native code on
 // the event loop. Frames never enter JavaScript, except a running capture's (batched per wakeup).
-import { addon, type NativeDataPlane } from './addon.js';
+import { addon, type DeviceOptions, type NativeDataPlane } from './addon.js';
 
 export interface DataPlaneOptions {
   /** Largest frame read from the TAP whole: the payload (raw) or MTU + 14 (frag). */
@@ -61,7 +61,7 @@ export class DataPlane {
     this.#native.attachSim(dataFd, doorbellFd, ringFd, maxPayload, window);
   }
 
-  attachDevice(fd: number, options: Parameters<NativeDataPlane['attachDevice']>[1]): void {
+  attachDevice(fd: number, options: DeviceOptions): void {
     this.#native.attachDevice(fd, options);
   }
 

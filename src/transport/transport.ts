@@ -3,6 +3,7 @@
 // it never moves a frame: it hands the endpoint's fds to the data plane, which forwards frames in
 // native code and tells the transport when it loses the endpoint.
 import type { ChannelPlan } from '../channels/types.js';
+import type { DeviceOptions } from '../native/addon.js';
 
 /** framing: a frame the `frag` framing could not send (spec rule 3.8) or reassemble. */
 export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt' | 'framing';
@@ -22,21 +23,9 @@ export interface SimEndpoint {
 }
 
 /** A character device: /dev/rpmsg-ethN (kmod) or an rpmsg_char endpoint (rpmsg-char). */
-export interface DeviceEndpoint {
+export interface DeviceEndpoint extends DeviceOptions {
   kind: 'device';
   fd: number;
-  maxPayload: number;
-  /** Move batches with the rpmsg-eth batch ioctls (only for /dev/rpmsg-ethN). */
-  batchIoctl: boolean;
-  /** How to learn that the device has room again after a busy errno: POLLOUT, or a backing-off timer. */
-  room: 'pollout' | 'timer';
-  /** write() errnos meaning "no room now". */
-  busyErrnos: readonly number[];
-  /** write() errnos that lose just that frame (counted as busy); any other error ends the link. */
-  dropErrnos: readonly number[];
-  /** 'timer' room: first and longest retry delay. */
-  retryMinMs: number;
-  retryMaxMs: number;
 }
 
 export type Endpoint = SimEndpoint | DeviceEndpoint;

@@ -1,6 +1,6 @@
-// Small owners of libuv handles for the data plane: the handle lives on the heap and is freed by
-// libuv's close callback, so its owner may go away right after Close(); no callback reaches the
-// owner after Close(). Unlike ../poll_handle.h these need only a uv_loop_t, not a Napi::Env.
+// Small owners of libuv handles (the data plane's polls and timers, FdWatch's poll): the handle lives
+// on the heap and is freed by libuv's close callback, so its owner may go away right after Close();
+// no callback reaches the owner after Close().
 #pragma once
 
 #include <uv.h>
