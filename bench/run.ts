@@ -208,7 +208,7 @@ async function idle(healthArgs: string[]): Promise<{ cpuPct: number; wakeupsPerS
   );
   try {
     await waitFor('the daemon\'s channels', () => ALL.every((ch) => hasAddress(VX, `vx${ch}`, peerOf(ch)) && hasAddress(LNX, `rpmsg${ch}`, selfOf(ch))));
-    await sleep(3000); // start-up settles (ARP, first probes)
+    await sleep(6000); // start-up settles (ARP, first probes, V8's post-start housekeeping)
     return await idleFigures(child.pid as number, idleSeconds * 1000);
   } finally {
     await stop(child);
