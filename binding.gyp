@@ -14,6 +14,7 @@
         "native/fd_watch.cc",
         "native/dataplane/binding.cc",
         "native/dataplane/channel.cc",
+        "native/dataplane/channel_thread.cc",
         "native/dataplane/sim_endpoint.cc",
         "native/dataplane/device_endpoint.cc",
         "native/frag/rpmsg_frag.c",

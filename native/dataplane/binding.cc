@@ -5,17 +5,26 @@
 //   detach() -> txInFlight; endpointFd(); readCounters(Float64Array); readFrag(Float64Array)
 //   setCapture(Buffer | null); pauseTap(bool); inject(buffer, slotSize, lengths, start, end) -> taken
 //   txIdle; close()
-// The DataPlane owns the TAP fd and every endpoint fd handed to it (also when a call throws).
+// The DataPlane owns the TAP fd and every endpoint fd handed to it (also when a call throws). The
+// channel runs on a thread of its own (channel_thread.h); these methods run there synchronously, and its
+// events come back to the JavaScript thread through a uv_async on the Node loop.
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "../errno_error.h"
 #include "../exports.h"
 #include "channel.h"
+#include "channel_thread.h"
 #include "device_endpoint.h"
 #include "sim_endpoint.h"
 
@@ -85,42 +94,91 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     onCapture_ = Napi::Persistent(cb.Get("onCapture").As<Napi::Function>());
     onTapHangup_ = Napi::Persistent(cb.Get("onTapHangup").As<Napi::Function>());
     context_ = std::make_unique<Napi::AsyncContext>(env, "rpmsg-eth:DataPlane", info.This().As<Napi::Object>());
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "cannot get the event loop");
+    uv_loop_t* main = nullptr;
+    if (napi_get_uv_event_loop(env, &main) != napi_ok) throw Napi::Error::New(env, "cannot get the event loop");
     try {
-      channel_ = std::make_unique<Channel>(loop, tapFd, opts, this);
+      thread_ = std::make_unique<dp::ChannelThread>();
+      thread_->Run([&] { channel_ = new Channel(thread_->loop(), tapFd, opts, this); });
     } catch (const std::exception& e) {
+      thread_.reset();
       throw Napi::Error::New(env, std::string("DataPlane: ") + e.what());
     }
+    // Events from the channel's thread; while it is open this keeps the loop alive, like a socket.
+    events_ = new uv_async_t;
+    uv_async_init(main, events_, OnEvents);
+    events_->data = this;
     napi_add_env_cleanup_hook(env, Teardown, this);
-    Ref();  // polling its TAP: alive without a JS reference, like a socket; close() releases it
+    Ref();
   }
 
   ~DataPlane() override { Shutdown(); }
 
-  // ChannelEvents: called from Channel::Settle() on the loop (or inside a method called from JS);
-  // each opens the handle scope its arguments live in.
-  void EndpointLost(int err, uint32_t txInFlight) override {
-    Napi::HandleScope scope(Env());
-    Call(onLinkLost_, {Napi::Number::New(Env(), err), Napi::Number::New(Env(), txInFlight)});
-  }
-  void ModeChanged(bool frag, uint32_t mtu) override {
-    Napi::HandleScope scope(Env());
-    Call(onModeChange_, {Napi::Boolean::New(Env(), frag), Napi::Number::New(Env(), mtu)});
-  }
-  void TapHangup(int err) override {
-    Napi::HandleScope scope(Env());
-    Call(onTapHangup_, {Napi::Number::New(Env(), err)});
-  }
+  // ChannelEvents: called on the channel's thread (from Channel::Settle()); queued for the JS thread.
+  void EndpointLost(int err, uint32_t txInFlight) override { Queue({Event::kLost, err, txInFlight, gen_, {}}); }
+  void ModeChanged(bool frag, uint32_t mtu) override { Queue({Event::kMode, frag ? 1 : 0, mtu, gen_, {}}); }
+  void TapHangup(int err) override { Queue({Event::kTapHangup, err, 0, gen_, {}}); }
   void Captured(size_t bytes) override {
-    Napi::HandleScope scope(Env());
-    Call(onCapture_, {Napi::Number::New(Env(), static_cast<double>(bytes))});
+    Queue({Event::kCapture, 0, 0, gen_, std::vector<uint8_t>(captureArena_.begin(), captureArena_.begin() + bytes)});
   }
 
  private:
+  struct Event {
+    enum Kind { kLost, kMode, kTapHangup, kCapture } kind;
+    int a;
+    uint32_t b;
+    uint32_t gen;  // the endpoint generation it belongs to: an event of a detached endpoint is dropped
+    std::vector<uint8_t> capture;
+  };
+
+  void Queue(Event e) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_.push_back(std::move(e));
+    }
+    if (events_) uv_async_send(events_);
+  }
+
+  static void OnEvents(uv_async_t* handle) {
+    auto* self = static_cast<DataPlane*>(handle->data);
+    if (self) self->Deliver();
+  }
+
+  void Deliver() {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    [[maybe_unused]] Napi::Object keepAlive = Value();  // a callback may close() and drop the last reference
+    std::vector<Event> events;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      events.swap(pending_);
+    }
+    for (Event& e : events) {
+      if (closed_) return;
+      switch (e.kind) {
+        case Event::kLost:
+          if (e.gen == jsGen_) Call(onLinkLost_, {Napi::Number::New(env, e.a), Napi::Number::New(env, e.b)});
+          break;
+        case Event::kMode:
+          if (e.gen == jsGen_) Call(onModeChange_, {Napi::Boolean::New(env, e.a != 0), Napi::Number::New(env, e.b)});
+          break;
+        case Event::kTapHangup:
+          Call(onTapHangup_, {Napi::Number::New(env, e.a)});
+          break;
+        case Event::kCapture:
+          if (captureRef_.IsEmpty()) break;
+          {
+            Napi::Buffer<uint8_t> buf = captureRef_.Value();
+            size_t n = std::min(e.capture.size(), buf.Length());
+            memcpy(buf.Data(), e.capture.data(), n);
+            Call(onCapture_, {Napi::Number::New(env, static_cast<double>(n))});
+          }
+          break;
+      }
+    }
+  }
+
   void Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
     Napi::Env env = Env();
-    [[maybe_unused]] Napi::Object keepAlive = Value();  // a callback may close() and drop the last reference
     try {
       fn.MakeCallback(env.Global(), args, *context_);
     } catch (const Napi::Error& e) {
@@ -131,17 +189,53 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
   static void Teardown(void* arg) { static_cast<DataPlane*>(arg)->Shutdown(); }
 
   bool Shutdown() {
-    if (!channel_ || closed_) return false;
+    if (!thread_ || closed_) return false;
     closed_ = true;
-    channel_->Close();
+    Channel* ch = channel_;
+    thread_->Stop([ch] { delete ch; });  // closes the TAP and the endpoint on the channel's thread
+    channel_ = nullptr;
+    thread_.reset();
     captureRef_.Reset();
+    if (events_) {
+      events_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(events_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+      events_ = nullptr;
+    }
     napi_remove_env_cleanup_hook(Env(), Teardown, this);
     return true;
   }
 
-  Channel& Live(const Napi::CallbackInfo& info) {
+  // Runs f(channel) on the channel's thread, then lets the channel hand over what it gathered.
+  template <class F>
+  auto OnChannel(const Napi::CallbackInfo& info, F&& f) -> decltype(f(std::declval<Channel&>())) {
     if (closed_) throw Napi::Error::New(info.Env(), "DataPlane: closed");
-    return *channel_;
+    Channel* ch = channel_;
+    std::string error;
+    using R = decltype(f(*ch));
+    if constexpr (std::is_void_v<R>) {
+      thread_->Run([&] {
+        try {
+          f(*ch);
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        ch->Settle();
+      });
+      if (!error.empty()) throw Napi::Error::New(info.Env(), error);
+    } else {
+      R result = thread_->Run([&]() -> R {
+        R r{};
+        try {
+          r = f(*ch);
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        ch->Settle();
+        return r;
+      });
+      if (!error.empty()) throw Napi::Error::New(info.Env(), error);
+      return result;
+    }
   }
 
   Napi::Value AttachSim(const Napi::CallbackInfo& info) {
@@ -149,15 +243,15 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     int data = FdArg(info, 0, "attachSim"), bell = FdArg(info, 1, "attachSim"), ring = FdArg(info, 2, "attachSim");
     uint32_t maxPayload = U32(info[3], "maxPayload", 15, 65536);
     uint32_t window = U32(info[4], "window", 1, 65536);
-    Channel& ch = Live(info);
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
+    uint32_t gen = ++jsGen_;
     try {
-      ch.Attach(std::make_unique<dp::SimEndpoint>(loop, &ch, data, bell, ring, maxPayload, window));
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(env, std::string("attaching the sim ring: ") + e.what());
+      OnChannel(info, [&](Channel& ch) {
+        gen_ = gen;
+        ch.Attach(std::make_unique<dp::SimEndpoint>(thread_->loop(), &ch, data, bell, ring, maxPayload, window));
+      });
+    } catch (const Napi::Error& e) {
+      throw Napi::Error::New(env, std::string("attaching the sim ring: ") + e.Message());
     }
-    ch.Settle();
     return env.Undefined();
   }
 
@@ -174,27 +268,28 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     opts.dropErrnos = IntList(o, "dropErrnos");
     opts.retryMinMs = OptU32(o, "retryMinMs", 2);
     opts.retryMaxMs = OptU32(o, "retryMaxMs", 50);
-    Channel& ch = Live(info);
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
+    uint32_t gen = ++jsGen_;
     try {
-      ch.Attach(std::make_unique<dp::DeviceEndpoint>(loop, &ch, fd, opts));
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(env, std::string("attaching the device: ") + e.what());
+      OnChannel(info, [&](Channel& ch) {
+        gen_ = gen;
+        ch.Attach(std::make_unique<dp::DeviceEndpoint>(thread_->loop(), &ch, fd, opts));
+      });
+    } catch (const Napi::Error& e) {
+      throw Napi::Error::New(env, std::string("attaching the device: ") + e.Message());
     }
-    ch.Settle();
     return env.Undefined();
   }
 
   Napi::Value Detach(const Napi::CallbackInfo& info) {
     if (closed_) return Napi::Number::New(info.Env(), 0);
-    uint32_t inFlight = channel_->Detach();
-    channel_->Settle();
+    jsGen_++;  // what the detached endpoint reported and JavaScript has not seen yet is stale now
+    uint32_t inFlight = OnChannel(info, [](Channel& ch) { return ch.Detach(); });
     return Napi::Number::New(info.Env(), inFlight);
   }
 
   Napi::Value EndpointFd(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), closed_ ? -1 : channel_->EndpointFd());
+    if (closed_) return Napi::Number::New(info.Env(), -1);
+    return Napi::Number::New(info.Env(), OnChannel(info, [](Channel& ch) { return ch.EndpointFd(); }));
   }
 
   static double* Doubles(const Napi::CallbackInfo& info, size_t need, const char* what) {
@@ -207,32 +302,38 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
 
   Napi::Value ReadCounters(const Napi::CallbackInfo& info) {
     double* out = Doubles(info, dp::kCounterCount, "readCounters");
-    if (!closed_) channel_->ReadCounters(out);
+    if (!closed_) OnChannel(info, [out](Channel& ch) { ch.ReadCounters(out); });
     return info.Env().Undefined();
   }
 
   Napi::Value ReadFrag(const Napi::CallbackInfo& info) {
     double* out = Doubles(info, dp::kFragCount, "readFrag");
-    if (!closed_) channel_->ReadFrag(out);
+    if (!closed_) OnChannel(info, [out](Channel& ch) { ch.ReadFrag(out); });
     return info.Env().Undefined();
   }
 
+  // The channel's thread writes records into captureArena_; each flush is copied to the JS buffer on
+  // the JS thread (Deliver), so the two threads never share the JS buffer.
   Napi::Value SetCapture(const Napi::CallbackInfo& info) {
-    Channel& ch = Live(info);
     if (info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined()) {
-      ch.SetCapture(nullptr, 0);
+      OnChannel(info, [](Channel& ch) { ch.SetCapture(nullptr, 0); });
       captureRef_.Reset();
-    } else {
-      if (!info[0].IsBuffer()) throw Napi::TypeError::New(info.Env(), "setCapture: a Buffer or null");
-      auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-      captureRef_ = Napi::Persistent(buf);
-      ch.SetCapture(buf.Data(), buf.Length());
+      return info.Env().Undefined();
     }
+    if (!info[0].IsBuffer()) throw Napi::TypeError::New(info.Env(), "setCapture: a Buffer or null");
+    auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+    captureRef_ = Napi::Persistent(buf);
+    size_t size = buf.Length();
+    OnChannel(info, [this, size](Channel& ch) {
+      captureArena_.assign(size, 0);
+      ch.SetCapture(captureArena_.data(), size);
+    });
     return info.Env().Undefined();
   }
 
   Napi::Value PauseTap(const Napi::CallbackInfo& info) {
-    Live(info).PauseTap(info.Length() > 0 && info[0].ToBoolean());
+    bool paused = info.Length() > 0 && info[0].ToBoolean();
+    OnChannel(info, [paused](Channel& ch) { ch.PauseTap(paused); });
     return info.Env().Undefined();
   }
 
@@ -250,14 +351,16 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     for (uint32_t i = start; i < end; i++)
       if (lengths[i] > slot || lengths[i] == 0)
         throw Napi::RangeError::New(env, "inject: frame " + std::to_string(i) + " is empty or longer than its slot");
-    Channel& ch = Live(info);
-    uint32_t taken = ch.Inject(buf.Data() + static_cast<size_t>(start) * slot, slot, lengths.Data() + start, end - start);
-    ch.Settle();
+    // This thread waits while the channel's thread reads the frames: the buffers stay put.
+    const uint8_t* base = buf.Data() + static_cast<size_t>(start) * slot;
+    const uint32_t* lens = lengths.Data() + start;
+    uint32_t taken = OnChannel(info, [&](Channel& ch) { return ch.Inject(base, slot, lens, end - start); });
     return Napi::Number::New(env, taken);
   }
 
   Napi::Value TxIdle(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), closed_ || channel_->TxIdle());
+    if (closed_) return Napi::Boolean::New(info.Env(), true);
+    return Napi::Boolean::New(info.Env(), OnChannel(info, [](Channel& ch) { return ch.TxIdle(); }));
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -265,11 +368,18 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     return info.Env().Undefined();
   }
 
-  std::unique_ptr<Channel> channel_;
+  std::unique_ptr<dp::ChannelThread> thread_;
+  Channel* channel_ = nullptr;  // lives on (and is deleted by) the channel's thread
   bool closed_ = false;
+  uint32_t jsGen_ = 0;  // the endpoint generation JavaScript knows (JS thread)
+  uint32_t gen_ = 0;    // the same, as the channel's thread last set it (channel's thread)
   Napi::FunctionReference onLinkLost_, onModeChange_, onCapture_, onTapHangup_;
   Napi::Reference<Napi::Buffer<uint8_t>> captureRef_;
+  std::vector<uint8_t> captureArena_;  // written on the channel's thread
   std::unique_ptr<Napi::AsyncContext> context_;
+  uv_async_t* events_ = nullptr;
+  std::mutex mu_;
+  std::vector<Event> pending_;
 };
 
 static Napi::Array Names(Napi::Env env, const char* const* names, size_t count) {

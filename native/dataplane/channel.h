@@ -1,12 +1,8 @@
-// One channel's data plane: TAP <-> framing <-> endpoint, entirely in native code on the Node event
-// loop. Frames never enter JavaScript; JavaScript attaches and detaches endpoints, reads counters
-// when asked, and hears (through ChannelEvents, once per libuv callback) of link loss, frag mode
-// changes, a TAP that went away, and the frames of a running capture.
-//
-// Why uv_poll callbacks on the main loop rather than a thread of our own: a channel's work is
-// sequential anyway, the loop sleeps in epoll_wait exactly while no fd is ready (no wakeups when
-// idle), and the control plane's calls (attach, detach, counters, capture, replay) need no locks,
-// queues or thread hops; JavaScript runs only for control requests, so it rarely holds the loop.
+// One channel's data plane: TAP <-> framing <-> endpoint, entirely in native code, on the channel's own
+// thread and libuv loop (channel_thread.h says why a thread per channel). Frames never enter
+// JavaScript; JavaScript attaches and detaches endpoints, reads counters when asked, and hears (through
+// ChannelEvents, gathered per wakeup in Settle()) of link loss, frag mode changes, a TAP that went
+// away, and the frames of a running capture.
 //
 // Transmit: the TAP is read only while the endpoint has room (the kernel's queue holds the rest,
 // which is the back-pressure); frames (or their frag fragments) are queued and handed to the
@@ -39,7 +35,8 @@ struct Counters {
   double txWaits = 0;  // times the endpoint had no room and the TAP waited (the ring window was full)
 };
 
-// What the channel tells its owner; delivered from Settle(), never in the middle of the work.
+// What the channel tells its owner; called from Settle(), never in the middle of the work, on the
+// channel's thread.
 class ChannelEvents {
  public:
   virtual ~ChannelEvents() = default;

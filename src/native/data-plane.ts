@@ -1,5 +1,6 @@
-// One channel's native data plane (native/dataplane/): TAP <-> framing <-> endpoint in native code on
-// the event loop. Frames never enter JavaScript, except a running capture's (batched per wakeup).
+// One channel's native data plane (native/dataplane/): TAP <-> framing <-> endpoint in native code, on
+// a thread of its own. Frames never enter JavaScript, except a running capture's (batched per wakeup).
+// The methods run on that thread synchronously; the events arrive on the Node loop a turn later.
 import { addon, type DeviceOptions, type NativeDataPlane } from './addon.js';
 
 export interface DataPlaneOptions {

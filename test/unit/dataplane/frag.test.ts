@@ -99,6 +99,7 @@ describe('frag negotiation in the data plane', () => {
     expect(r.frag().mode).toBe(0);
     put(r.remote, [control(2, 9014, probeOf(sent()[0]!).nonce)]);
     await until('4 fragments', () => sent().length >= 5);
+    await until('the mode change', () => r.modes.length > 0); // events reach JavaScript a loop turn later
     expect(r.modes).toEqual([['frag', 1500]]);
     expect(sent().slice(1).map((m) => m.length)).toEqual([496, 496, 496, 16 + 74]);
     expect(frames(sent())).toEqual([f]);
