@@ -1,4 +1,4 @@
-# Native I/O binding: TAP devices and message-fd I/O for the bridge (see native/README.md).
+# The native binding: TAP devices, rpmsg device ioctls and the data plane (see native/README.md).
 # Built by `npm install` / `npm ci` / `npm rebuild` through node-gyp (package.json has no install script,
 # so npm runs `node-gyp rebuild` because this file exists).
 {
@@ -19,7 +19,9 @@
         "native/dataplane/device_endpoint.cc",
         "native/frag/rpmsg_frag.c",
         "native/netns_call.cc",
-        "native/rpmsg_dev.cc"
+        "native/rpmsg_dev.cc",
+        "native/link_state.cc",
+        "native/sd_notify.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -3,6 +3,7 @@
 // go from config + device tree to a checked plan.
 import { resolve } from 'node:path';
 import { loadConfig, resolveFromConfig, type Config } from '../config/load.js';
+import { locateConfig, type ConfigSource, type LocateOptions } from '../config/locate.js';
 import { formatIpv4, netmask, networkOf, parseIpv4, parseIpv4Net, sameSubnet, subnetsOverlap, type Ipv4Net } from '../config/ipv4.js';
 import { findRpmsgNode, loadDeviceTree } from '../devicetree/load.js';
 import { UserError } from '../util/errors.js';
@@ -11,8 +12,6 @@ import { readChannelTable } from './table.js';
 import type { Channel, ChannelPlan } from './types.js';
 import { ETH_HEADER_SIZE, RPMSG_HEADER_SIZE, validateChannels } from './validate.js';
 
-/** IPv6 needs an MTU of at least 1280 (RFC 8200). */
-export const IPV6_MIN_MTU = 1280;
 /** frag framing (docs/frag-wire-spec.md): default and largest MTU, its header, smallest message. */
 export const FRAG_DEFAULT_MTU = 1500;
 export const FRAG_MAX_MTU = 9000;
@@ -100,10 +99,7 @@ export function planChannelsWithFindings(
         mtu = override.mtu;
       }
     }
-    if (mtu < IPV6_MIN_MTU) {
-      const why = override.mtu !== undefined && override.mtu <= bufferMtu ? `configured as ${mtu}` : `${mtu} with ${ch.bufSize}-byte buffers`;
-      add('warning', override.mtu !== undefined ? at('mtu') : 'rpmsg-buf-size', ch, `MTU ${why} is below ${IPV6_MIN_MTU}: IPv6 cannot run on ${ifname}`, override.mtu !== undefined);
-    }
+    // MTUs below 1280 (no IPv6) are summarised over the channels that come up: ipv6Findings().
 
     // Linux side: the override, else host linuxHost of the channel's own subnet.
     let net: Ipv4Net;
@@ -198,14 +194,18 @@ export interface LoadPlanOptions {
   deviceTree?: string;
   /** Framing for every channel (`up --framing`), overriding the config's global and per-channel keys. */
   framing?: 'raw' | 'frag';
-  /** Config file; default: the package's config/rpmsg-eth.yaml. Relative to cwd. */
+  /** Config file (`--config`), relative to cwd; default: found by locateConfig (src/config/locate.ts). */
   configPath?: string;
   cwd?: string;
+  /** Where to look for the config when configPath is not given (tests). */
+  locate?: LocateOptions;
 }
 
 export interface LoadedPlan {
   config: Config;
-  configPath: string | null;
+  configPath: string;
+  /** How configPath was found: --config, $RPMSG_ETH_CONFIG, /etc or the packaged default. */
+  configSource: ConfigSource;
   deviceTreePath: string;
   channels: Channel[];
   plans: ChannelPlan[];
@@ -220,11 +220,12 @@ export interface LoadedPlan {
  */
 export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
   const cwd = opts.cwd ?? process.cwd();
-  const loaded = loadConfig(opts.configPath, cwd);
+  const location = locateConfig(opts.configPath, { ...opts.locate, cwd });
+  const loaded = loadConfig(location.path, cwd);
   const deviceTreePath =
     opts.deviceTree !== undefined ? resolve(cwd, opts.deviceTree) : resolveFromConfig(loaded, loaded.config.deviceTree);
   const dtName = opts.deviceTree ?? deviceTreePath;
-  const configName = opts.configPath ?? loaded.path ?? 'config';
+  const configName = opts.configPath ?? location.path;
 
   const node = findRpmsgNode(loadDeviceTree(deviceTreePath), dtName);
   const table = readChannelTable(node, dtName);
@@ -237,7 +238,8 @@ export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
   if (hasErrors(findings)) throw planError(findings);
   return {
     config: loaded.config,
-    configPath: loaded.path,
+    configPath: location.path,
+    configSource: location.source,
     deviceTreePath,
     channels: table.channels,
     plans: planned.plans,

@@ -66,6 +66,8 @@ export interface NativeAddon {
   readonly DATA_PLANE_COUNTERS: readonly string[];
   readonly DATA_PLANE_FRAG: readonly string[];
   sharedRingCreate(): number;
+  linkState(name: string, netns: string): { operstate: string; carrier: boolean; adminUp: boolean };
+  sdNotify(socketPath: string, state: string): void;
   rpmsgEthInfo(fd: number): RpmsgEthInfo;
   rpmsgCreateEndpoint(ctrlFd: number, name: string, src: number, dst: number): void;
   rpmsgDestroyEndpoint(fd: number): void;
