@@ -96,17 +96,19 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     context_ = std::make_unique<Napi::AsyncContext>(env, "rpmsg-eth:DataPlane", info.This().As<Napi::Object>());
     uv_loop_t* main = nullptr;
     if (napi_get_uv_event_loop(env, &main) != napi_ok) throw Napi::Error::New(env, "cannot get the event loop");
+    // Events from the channel's thread (set up before it starts); while the DataPlane is open this
+    // keeps the loop alive, like a socket.
+    events_ = new uv_async_t;
+    uv_async_init(main, events_, OnEvents);
+    events_->data = this;
     try {
       thread_ = std::make_unique<dp::ChannelThread>();
       thread_->Run([&] { channel_ = new Channel(thread_->loop(), tapFd, opts, this); });
     } catch (const std::exception& e) {
       thread_.reset();
+      CloseEvents();
       throw Napi::Error::New(env, std::string("DataPlane: ") + e.what());
     }
-    // Events from the channel's thread; while it is open this keeps the loop alive, like a socket.
-    events_ = new uv_async_t;
-    uv_async_init(main, events_, OnEvents);
-    events_->data = this;
     napi_add_env_cleanup_hook(env, Teardown, this);
     Ref();
   }
@@ -196,13 +198,16 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     channel_ = nullptr;
     thread_.reset();
     captureRef_.Reset();
-    if (events_) {
-      events_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(events_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-      events_ = nullptr;
-    }
+    CloseEvents();
     napi_remove_env_cleanup_hook(Env(), Teardown, this);
     return true;
+  }
+
+  void CloseEvents() {
+    if (!events_) return;
+    events_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(events_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+    events_ = nullptr;
   }
 
   // Runs f(channel) on the channel's thread, then lets the channel hand over what it gathered.
