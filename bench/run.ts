@@ -97,7 +97,11 @@ function stop(child: ChildProcess): Promise<void> {
 async function tcp(channels: number[]): Promise<number[]> {
   const servers = channels.map((ch) => spawn('ip', ['netns', 'exec', VX, 'iperf3', '-s', '-1', '-B', peerOf(ch)], { stdio: 'ignore' }));
   try {
-    await sleep(500);
+    // A loaded machine starts 17 servers slowly: wait until each listens.
+    await waitFor('the iperf3 servers', () => {
+      const listening = nsRun(VX, 'ss', ['-Hltn']);
+      return channels.every((ch) => listening.includes(`${peerOf(ch)}:5201`));
+    }, 30_000);
     const outs = await Promise.all(channels.map((ch) => nsRunAsync(LNX, 'iperf3', ['-c', peerOf(ch), '-B', selfOf(ch), '-t', String(seconds), '-J'])));
     return outs.map((o) => (JSON.parse(o) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6);
   } finally {
@@ -208,7 +212,7 @@ async function idle(healthArgs: string[]): Promise<{ cpuPct: number; wakeupsPerS
   );
   try {
     await waitFor('the daemon\'s channels', () => ALL.every((ch) => hasAddress(VX, `vx${ch}`, peerOf(ch)) && hasAddress(LNX, `rpmsg${ch}`, selfOf(ch))));
-    await sleep(6000); // start-up settles (ARP, first probes, V8's post-start housekeeping)
+    await sleep(20_000); // start-up settles: ARP, first probes, V8's post-start GC and housekeeping
     return await idleFigures(child.pid as number, idleSeconds * 1000);
   } finally {
     await stop(child);
