@@ -93,8 +93,22 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** One iperf3 TCP stream per channel, all at once, from LNX to each channel's peer in VX. */
-async function tcp(channels: number[]): Promise<number[]> {
+/**
+ * One iperf3 TCP stream per channel, all at once, from LNX to each channel's peer in VX. On a loaded
+ * machine an iperf3 now and then ends without its report: the measurement is taken again (twice at most).
+ */
+async function tcp(channels: number[], tries = 3): Promise<number[]> {
+  for (let t = 1; ; t++) {
+    try {
+      return await tcpOnce(channels);
+    } catch (err) {
+      if (t >= tries) throw err;
+      process.stderr.write(`bench: iperf3 failed (${(err as Error).message.split('\n')[0]}); measuring again\n`);
+    }
+  }
+}
+
+async function tcpOnce(channels: number[]): Promise<number[]> {
   const servers = channels.map((ch) => spawn('ip', ['netns', 'exec', VX, 'iperf3', '-s', '-1', '-B', peerOf(ch)], { stdio: 'ignore' }));
   try {
     // A loaded machine starts 17 servers slowly: wait until each listens.
