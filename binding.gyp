@@ -1,4 +1,4 @@
-# Native I/O binding: TAP devices and message-fd I/O for the bridge (see native/README.md).
+# The native binding: TAP devices, rpmsg device ioctls and the data plane (see native/README.md).
 # Built by `npm install` / `npm ci` / `npm rebuild` through node-gyp (package.json has no install script,
 # so npm runs `node-gyp rebuild` because this file exists).
 {
@@ -11,9 +11,13 @@
         "native/netns_guard.cc",
         "native/tap.cc",
         "native/seqpacket.cc",
-        "native/poll_handle.cc",
         "native/fd_watch.cc",
-        "native/message_fd.cc",
+        "native/dataplane/binding.cc",
+        "native/dataplane/channel.cc",
+        "native/dataplane/channel_thread.cc",
+        "native/dataplane/sim_endpoint.cc",
+        "native/dataplane/device_endpoint.cc",
+        "native/frag/rpmsg_frag.c",
         "native/netns_call.cc",
         "native/rpmsg_dev.cc",
         "native/link_state.cc",

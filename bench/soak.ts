@@ -21,11 +21,11 @@
 //        kernel tx_packets (frames the daemon read) = daemon tx.packets + daemon tx drops
 //        kernel rx_packets (frames the daemon wrote) = daemon rx.packets
 //      Daemon drops by direction: txDrops/rxDrops when they add up to `drops`; otherwise (reported as a
-//      failure) by reason, as the code takes them (src/bridge/bridge.ts, src/transport/sim.ts):
+//      failure) by reason, as the data plane takes them (native/dataplane/channel.cc):
 //      linkDown, oversize, framing on the tx path; busy, runt (the TAP refused a write) on the rx path.
 //   B. daemon <-> simulated peer across the link. The peer prints its counters at exit; the daemon logs
-//      them per peer lifetime ("simulated peer counters") with the frames it had sent and not had
-//      credited when the link went ("uncreditedTx"). Every lifetime is ended at the end (one last
+//      them per peer lifetime ("simulated peer counters") with the frames it had sent and the peer had
+//      not taken off the ring when the link went ("uncreditedTx"). Every lifetime is ended at the end (one last
 //      restart of every peer, with no load), so the sums cover every frame:
 //        daemon tx.packets = sum(peer rx + peer tapDrops + peer refusedOversize) + lost on the ring (tx)
 //        sum(peer tx)      = daemon rx.packets + daemon rx drops + lost on the ring (rx)

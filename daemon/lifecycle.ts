@@ -2,7 +2,6 @@
 // applies reloads, and takes everything down again. Teardown removes every interface and namespace it
 // created, also when it is asked to stop while interfaces are still coming up.
 import { ChannelBridge } from '../src/bridge/bridge.js';
-import { RateMeter } from '../src/bridge/rates.js';
 import { formatFinding } from '../src/channels/findings.js';
 import { ipv6Findings } from '../src/channels/ipv6.js';
 import { loadPlan, type LoadedPlan } from '../src/channels/plan.js';
@@ -12,7 +11,6 @@ import { ControlServer, type StreamContext } from '../src/control/server.js';
 import type { StreamRequest } from '../src/control/stream-protocol.js';
 import { describeConfig } from '../src/config/locate.js';
 import type { Config } from '../src/config/schema.js';
-import { FragLink } from '../src/framing/frag-link.js';
 import { PeerHealth } from '../src/health/peer-health.js';
 import { createMetricsRegistry, type ChannelMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/server.js';
@@ -62,9 +60,6 @@ interface RunningChannel {
   tapFd: number;
   bridge?: ChannelBridge;
   link?: ChannelLink;
-  /** frag framing: between the bridge and `link`. */
-  frag?: FragLink;
-  rates?: RateMeter;
   health?: PeerHealth;
 }
 
@@ -88,7 +83,6 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   /** Reloads run one after another, never beside a start or a stop. */
   private reloading: Promise<unknown> = Promise.resolve();
-  private rateTimer: NodeJS.Timeout | undefined;
   private metrics: MetricsServer | undefined;
   private readonly captureStops = new Set<AbortController>();
   /** Frames captures did not take because their reader fell behind, per channel (stats). */
@@ -179,9 +173,6 @@ export class Daemon {
       await this.startChannel(plan);
       this.check();
     }
-    this.rateTimer = setInterval(() => {
-      for (const c of this.channels.values()) c.rates?.sample();
-    }, 1000).unref();
     this.log.info(
       { interfaces: wanted.map((p) => p.ifname), transport: this.transportName, netns: this.opts.netns ?? null },
       `ready: ${wanted.length} interface(s) up`,
@@ -211,20 +202,16 @@ export class Daemon {
     const tapFd = tapCreate(plan.ifname, netns);
     const channel: RunningChannel = { plan, mtu: plan.mtu, tapFd };
     this.channels.set(plan.channel, channel);
-    const bridge = new ChannelBridge(plan, tapFd, this.log);
+    const frag = plan.framing === 'frag';
+    const bridge = new ChannelBridge(plan, tapFd, this.log, { onModeChange: frag ? (_mode, mtu) => this.fragMtu(channel, mtu) : undefined });
     channel.bridge = bridge;
-    channel.rates = new RateMeter(bridge.counters);
-    const frag = plan.framing === 'frag' ? this.fragLink(channel, bridge) : undefined;
-    const link = await (this.transport as Transport).open(plan, frag ?? bridge);
-    frag?.attach(link);
+    const link = await (this.transport as Transport).open(plan, bridge);
     channel.link = link;
-    channel.frag = frag;
     // The endpoint may allow less than the device tree promises: the smaller limit wins. With frag the
     // plan's MTU holds unless the negotiation falls back to raw (onModeChange).
     channel.mtu = frag ? plan.mtu : Math.min(plan.mtu, link.maxPayload - ETH_HEADER);
     linkSet(plan.ifname, { netns, mtu: channel.mtu, mac: channelMac(plan.channel, 'linux'), up: true });
     await ip(['addr', 'add', plan.address, 'dev', plan.ifname], netns);
-    bridge.attach(frag ?? link);
     this.startHealth(channel);
     this.log.info(
       { ifname: plan.ifname, channel: plan.channel, name: plan.name, mtu: channel.mtu, framing: plan.framing, address: plan.address, peer: plan.peerAddress },
@@ -232,25 +219,17 @@ export class Daemon {
     );
   }
 
-  /** The frag framing for a channel; its negotiation outcome sets the interface MTU. */
-  private fragLink(channel: RunningChannel, bridge: ChannelBridge): FragLink {
+  /** frag: the negotiation's outcome sets the interface MTU. */
+  private fragMtu(channel: RunningChannel, mtu: number): void {
     const { plan } = channel;
-    return new FragLink(bridge, {
-      channel: plan.channel,
-      ifname: plan.ifname,
-      maxFrame: plan.mtu + ETH_HEADER,
-      log: this.log,
-      onModeChange: (_mode, mtu) => {
-        const wanted = Math.min(plan.mtu, mtu);
-        if (wanted === channel.mtu || this.channels.get(plan.channel) !== channel) return;
-        try {
-          linkSet(plan.ifname, { netns: this.opts.netns, mtu: wanted });
-          channel.mtu = wanted;
-        } catch (err) {
-          this.log.error({ ifname: plan.ifname, err: (err as Error).message }, `${plan.ifname}: cannot set mtu ${wanted}`);
-        }
-      },
-    });
+    const wanted = Math.min(plan.mtu, mtu);
+    if (wanted === channel.mtu || this.channels.get(plan.channel) !== channel) return;
+    try {
+      linkSet(plan.ifname, { netns: this.opts.netns, mtu: wanted });
+      channel.mtu = wanted;
+    } catch (err) {
+      this.log.error({ ifname: plan.ifname, err: (err as Error).message }, `${plan.ifname}: cannot set mtu ${wanted}`);
+    }
   }
 
   /** ICMP probes to the channel's peer, unless switched off globally or for the channel. */
@@ -400,11 +379,11 @@ export class Daemon {
       address: c.plan.address,
       peerAddress: c.plan.peerAddress,
       ...counters,
-      ...(c.frag ? { framing: c.frag.stats() } : {}),
+      ...(c.plan.framing === 'frag' && c.bridge ? { framing: c.bridge.framingStats() } : {}),
       notCaptured: this.notCaptured.get(c.plan.channel) ?? 0,
       operstate: kernel.operstate,
       carrier: kernel.carrier,
-      rates: c.rates?.rates,
+      rates: c.bridge?.rates,
       peer: c.health ? c.health.state : null,
     };
   }
@@ -481,7 +460,6 @@ export class Daemon {
   }
 
   private async teardown(): Promise<void> {
-    if (this.rateTimer) clearInterval(this.rateTimer);
     for (const c of this.channels.values()) c.health?.stop();
     for (const stop of this.captureStops) stop.abort();
     await this.metrics?.close().catch(() => undefined);

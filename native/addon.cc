@@ -38,7 +38,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTap(env, exports);
   InitSeqpacket(env, exports);
   InitFdWatch(env, exports);
-  InitMessageFd(env, exports);
+  InitDataPlane(env, exports);
   InitNetnsCall(env, exports);
   InitRpmsgDev(env, exports);
   InitLinkState(env, exports);

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "exports.h"
-#include "poll_handle.h"
+#include "uv_handles.h"
 
 namespace rpmsg_eth {
 
@@ -20,7 +20,13 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
       throw Napi::TypeError::New(env, "FdWatch: onReadable must be a function");
     onReadable_ = Napi::Persistent(info[1].As<Napi::Function>());
     context_ = std::make_unique<Napi::AsyncContext>(env, "rpmsg-eth:FdWatch", info.This().As<Napi::Object>());
-    poll_ = std::make_unique<PollHandle>(env, fd, this, OnPoll);
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "cannot get the event loop");
+    try {
+      poll_ = std::make_unique<dp::FdPoll>(loop, fd, this, OnPoll);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, std::string("FdWatch: ") + e.what());
+    }
     poll_->Set(UV_READABLE);
     napi_add_env_cleanup_hook(env, Teardown, this);
     Ref();  // an active watch stays alive without a JS reference, like a socket
@@ -34,8 +40,13 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     [[maybe_unused]] Napi::Object keepAlive = self->Value();
-    // On POLLERR libuv has stopped polling; the callback's next accept() reports the error.
-    CallJs(env, self->onReadable_, *self->context_, {});
+    // On POLLERR libuv has stopped polling; the callback's next accept() reports the error. An
+    // exception the callback throws goes to process 'uncaughtException'.
+    try {
+      self->onReadable_.MakeCallback(env.Global(), {}, *self->context_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
   }
 
   static void Teardown(void* arg) { static_cast<FdWatch*>(arg)->Stop(); }
@@ -54,7 +65,7 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
 
   Napi::FunctionReference onReadable_;
   std::unique_ptr<Napi::AsyncContext> context_;
-  std::unique_ptr<PollHandle> poll_;
+  std::unique_ptr<dp::FdPoll> poll_;
 };
 
 void InitFdWatch(Napi::Env env, Napi::Object exports) { exports.Set("FdWatch", FdWatch::Define(env)); }

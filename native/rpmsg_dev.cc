@@ -1,4 +1,4 @@
-// The rpmsg character devices (see rpmsg_dev.h): batch I/O on /dev/rpmsg-ethN for MessageFd, and the
+// The rpmsg character devices (see rpmsg_dev.h): batch I/O on /dev/rpmsg-ethN for the data plane, and the
 // ioctls the transports call from JS: rpmsgEthInfo, rpmsgCreateEndpoint, rpmsgDestroyEndpoint.
 #include "rpmsg_dev.h"
 
@@ -59,29 +59,17 @@ ssize_t RpmsgEthReadBatch(int fd, uint8_t* arena, uint32_t slotSize, uint32_t* l
   return 1;
 }
 
-uint32_t RpmsgEthWriteBatch(int fd, const uint8_t* base, uint32_t slotSize, const uint32_t* lengths,
-                            uint32_t start, uint32_t end, int* err) {
+static_assert(RPMSG_ETH_WRITE_MAX == RPMSG_ETH_BATCH_MAX, "RPMSG_ETH_WRITE_MAX follows the module's header");
+
+uint32_t RpmsgEthWriteFrames(int fd, const uint8_t* const* data, const uint32_t* lens, uint32_t count, int* err) {
   struct rpmsg_eth_frame frames[RPMSG_ETH_BATCH_MAX];
-  uint32_t index[RPMSG_ETH_BATCH_MAX];
-  uint32_t i = start;
   *err = 0;
-  while (i < end) {
-    uint32_t n = 0;
-    for (uint32_t j = i; j < end && n < RPMSG_ETH_BATCH_MAX; j++) {
-      if (lengths[j] == 0) continue;  // already dropped by the transport
-      frames[n] = {reinterpret_cast<uintptr_t>(base + static_cast<size_t>(j) * slotSize), lengths[j], 0};
-      index[n++] = j;
-    }
-    if (n == 0) return end;
-    int rc = BatchIoctl(fd, RPMSG_ETH_IOC_WRITE_BATCH, frames, n);
-    if (rc <= 0) {
-      *err = rc < 0 ? (errno == EWOULDBLOCK ? EAGAIN : errno) : EAGAIN;
-      return index[0];
-    }
-    // A short count: the next call moves more or reports the error of the frame it stopped at.
-    i = index[(static_cast<uint32_t>(rc) < n ? static_cast<uint32_t>(rc) : n) - 1] + 1;
-  }
-  return end;
+  if (count == 0) return 0;
+  for (uint32_t i = 0; i < count; i++) frames[i] = {reinterpret_cast<uintptr_t>(data[i]), lens[i], 0};
+  int rc = BatchIoctl(fd, RPMSG_ETH_IOC_WRITE_BATCH, frames, count);
+  if (rc > 0) return static_cast<uint32_t>(rc);
+  *err = rc < 0 ? (errno == EWOULDBLOCK ? EAGAIN : errno) : EAGAIN;
+  return 0;
 }
 
 static uint32_t AddressArg(const Napi::CallbackInfo& info, size_t i, const char* what) {

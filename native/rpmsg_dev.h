@@ -16,10 +16,12 @@ bool RpmsgEthProbe(int fd);
 // (> slotSize), its bytes cut. Returns frames read (>= 1), or -1 with errno (EAGAIN when drained).
 ssize_t RpmsgEthReadBatch(int fd, uint8_t* arena, uint32_t slotSize, uint32_t* lengths, uint32_t max);
 
-// RPMSG_ETH_IOC_WRITE_BATCH of messages start..end-1 (message i at base + i * slotSize, lengths[i]
-// bytes; length 0 = already dropped, skipped). Returns the index it stopped at (end when all were
-// queued), leaving the errno of the message there in *err (0 if none).
-uint32_t RpmsgEthWriteBatch(int fd, const uint8_t* base, uint32_t slotSize, const uint32_t* lengths,
-                            uint32_t start, uint32_t end, int* err);
+// Most frames one RPMSG_ETH_IOC_WRITE_BATCH takes (RPMSG_ETH_BATCH_MAX).
+constexpr uint32_t RPMSG_ETH_WRITE_MAX = 256;
+
+// RPMSG_ETH_IOC_WRITE_BATCH of count (<= RPMSG_ETH_WRITE_MAX) frames data[i], lens[i]. Returns the
+// frames queued; when that is 0, *err says why (EAGAIN when the queue is full), else *err is 0 and a
+// short count means the next call reports the error of the frame it stopped at.
+uint32_t RpmsgEthWriteFrames(int fd, const uint8_t* const* data, const uint32_t* lens, uint32_t count, int* err);
 
 }  // namespace rpmsg_eth

@@ -1,7 +1,7 @@
 // `rpmsg-eth status`: what each interface is doing, at a glance.
 import type { Command } from 'commander';
 import type { ChannelCounters } from '../../src/bridge/counters.js';
-import type { Rates } from '../../src/bridge/rates.js';
+import type { Rates } from '../../src/bridge/counters.js';
 import { controlRequest } from '../../src/control/client.js';
 import { parseDuration } from '../../src/util/duration.js';
 import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';

@@ -350,3 +350,95 @@ int rpmsg_frag_probe_parse(const uint8_t *msg, uint32_t len, struct rpmsg_frag_p
 	pr->nonce = ((uint32_t)msg[20] << 24) | ((uint32_t)msg[21] << 16) | ((uint32_t)msg[22] << 8) | msg[23];
 	return 0;
 }
+
+/* ---- negotiation (spec §6) --------------------------------------------------------------------- */
+
+void rpmsg_frag_neg_init(struct rpmsg_frag_neg *n, uint32_t max_frame, uint32_t resend_ms, uint32_t give_up_ms)
+{
+	memset(n, 0, sizeof(*n));
+	if (max_frame < RPMSG_FRAG_ETH_HDR_LEN)
+		max_frame = RPMSG_FRAG_ETH_HDR_LEN;
+	n->max_frame = max_frame > RPMSG_FRAG_MAX_FRAME ? RPMSG_FRAG_MAX_FRAME : max_frame;
+	n->resend_ms = resend_ms ? resend_ms : RPMSG_FRAG_PROBE_RESEND_MS;
+	n->give_up_ms = give_up_ms ? give_up_ms : RPMSG_FRAG_PROBE_GIVE_UP_MS;
+	n->state = RPMSG_FRAG_NEG_IDLE;
+}
+
+static uint32_t neg_build(const struct rpmsg_frag_neg *n, uint8_t type, uint32_t nonce, uint8_t *msg,
+			  uint32_t msg_cap)
+{
+	struct rpmsg_frag_probe p;
+
+	p.type = type;
+	p.version = RPMSG_FRAG_VERSION;
+	p.max_frame = (uint16_t)n->max_frame;
+	p.nonce = nonce;
+	return rpmsg_frag_probe_build(&p, msg, msg_cap);
+}
+
+uint32_t rpmsg_frag_neg_start(struct rpmsg_frag_neg *n, uint32_t now_ms, uint32_t nonce, uint8_t *msg,
+			      uint32_t msg_cap)
+{
+	n->state = RPMSG_FRAG_NEG_PROBING;
+	n->peer_max_frame = 0;
+	n->nonce = nonce;
+	n->started_ms = now_ms;
+	n->sent_ms = now_ms;
+	return neg_build(n, RPMSG_FRAG_PROBE, nonce, msg, msg_cap);
+}
+
+enum rpmsg_frag_neg_outcome rpmsg_frag_neg_poll(struct rpmsg_frag_neg *n, uint32_t now_ms, uint8_t *msg,
+						uint32_t msg_cap, uint32_t *msg_len)
+{
+	*msg_len = 0;
+	if (n->state != RPMSG_FRAG_NEG_PROBING)
+		return RPMSG_FRAG_NEG_SAME;
+	if ((uint32_t)(now_ms - n->started_ms) >= n->give_up_ms) {
+		n->state = RPMSG_FRAG_NEG_RAW;
+		return RPMSG_FRAG_NEG_TO_RAW;
+	}
+	if ((uint32_t)(now_ms - n->sent_ms) >= n->resend_ms) {
+		n->sent_ms = now_ms;
+		*msg_len = neg_build(n, RPMSG_FRAG_PROBE, n->nonce, msg, msg_cap);
+	}
+	return RPMSG_FRAG_NEG_SAME;
+}
+
+uint32_t rpmsg_frag_neg_next_poll(const struct rpmsg_frag_neg *n, uint32_t now_ms)
+{
+	uint32_t to_resend, to_give_up, since_sent, since_start;
+
+	if (n->state != RPMSG_FRAG_NEG_PROBING)
+		return 0;
+	since_sent = (uint32_t)(now_ms - n->sent_ms);
+	since_start = (uint32_t)(now_ms - n->started_ms);
+	to_resend = since_sent >= n->resend_ms ? 1u : n->resend_ms - since_sent;
+	to_give_up = since_start >= n->give_up_ms ? 1u : n->give_up_ms - since_start;
+	return to_resend < to_give_up ? to_resend : to_give_up;
+}
+
+enum rpmsg_frag_neg_outcome rpmsg_frag_neg_on_control(struct rpmsg_frag_neg *n, const uint8_t *msg, uint32_t len,
+						      uint8_t *reply, uint32_t reply_cap, uint32_t *reply_len)
+{
+	struct rpmsg_frag_probe p;
+
+	*reply_len = 0;
+	if (rpmsg_frag_probe_parse(msg, len, &p) < 0)
+		return RPMSG_FRAG_NEG_SAME;
+	if (p.type == RPMSG_FRAG_PROBE)
+		*reply_len = neg_build(n, RPMSG_FRAG_PROBE_REPLY, p.nonce, reply, reply_cap);
+	else if (n->state == RPMSG_FRAG_NEG_IDLE || p.nonce != n->nonce)
+		return RPMSG_FRAG_NEG_SAME; /* a stale reply, or one before we probed */
+	n->peer_max_frame = p.max_frame;
+	if (n->state == RPMSG_FRAG_NEG_FRAG)
+		return RPMSG_FRAG_NEG_SAME;
+	n->state = RPMSG_FRAG_NEG_FRAG;
+	return RPMSG_FRAG_NEG_TO_FRAG;
+}
+
+uint32_t rpmsg_frag_neg_send_max_frame(const struct rpmsg_frag_neg *n)
+{
+	if (n->peer_max_frame && n->peer_max_frame < n->max_frame)
+		return n->peer_max_frame;
+	return n->max_frame;
+}

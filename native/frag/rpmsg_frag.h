@@ -154,6 +154,71 @@ uint32_t rpmsg_frag_probe_build(const struct rpmsg_frag_probe *p, uint8_t *msg, 
 /* Parse a PROBE / PROBE_REPLY; returns 0 and fills *p, or -1 if msg is not a valid one. */
 int rpmsg_frag_probe_parse(const uint8_t *msg, uint32_t len, struct rpmsg_frag_probe *p);
 
+/* ---- negotiation: the daemon's side of spec §6 ------------------------------------------------ */
+
+/*
+ * A clock-driven state machine with no timers or I/O: the caller sends the messages it builds, feeds
+ * it the control messages rpmsg_frag_rx_push() reports, and calls rpmsg_frag_neg_poll() while
+ * rpmsg_frag_neg_next_poll() asks for it.
+ */
+enum rpmsg_frag_neg_state {
+	RPMSG_FRAG_NEG_IDLE = 0,    /* not started */
+	RPMSG_FRAG_NEG_PROBING = 1, /* PROBE sent, waiting for a reply; send no frames */
+	RPMSG_FRAG_NEG_FRAG = 2,    /* the peer speaks frag: send with frag headers */
+	RPMSG_FRAG_NEG_RAW = 3      /* no reply in time: send raw frames */
+};
+
+enum rpmsg_frag_neg_outcome {
+	RPMSG_FRAG_NEG_SAME = 0,    /* the sending mode did not change */
+	RPMSG_FRAG_NEG_TO_FRAG = 1, /* switch to frag, frames up to rpmsg_frag_neg_send_max_frame() */
+	RPMSG_FRAG_NEG_TO_RAW = 2   /* fall back to raw */
+};
+
+#define RPMSG_FRAG_PROBE_RESEND_MS  500u
+#define RPMSG_FRAG_PROBE_GIVE_UP_MS 1500u
+
+struct rpmsg_frag_neg {
+	uint32_t max_frame;       /* ours, announced in PROBE and PROBE_REPLY */
+	uint32_t resend_ms;
+	uint32_t give_up_ms;
+	uint32_t nonce;
+	uint32_t started_ms;
+	uint32_t sent_ms;
+	uint16_t peer_max_frame;  /* 0 until the peer has shown that it speaks frag */
+	uint8_t state;            /* enum rpmsg_frag_neg_state */
+};
+
+/* Set up (state IDLE); 0 for resend_ms / give_up_ms means the spec's 500 / 1500 ms. */
+void rpmsg_frag_neg_init(struct rpmsg_frag_neg *n, uint32_t max_frame, uint32_t resend_ms, uint32_t give_up_ms);
+
+/*
+ * Channel start or link back up: forget the peer, start probing with `nonce` (fresh and random) and
+ * build the PROBE into msg. Returns its length (60), or 0 if msg_cap < 60.
+ */
+uint32_t rpmsg_frag_neg_start(struct rpmsg_frag_neg *n, uint32_t now_ms, uint32_t nonce, uint8_t *msg,
+			      uint32_t msg_cap);
+
+/*
+ * Periodic while probing: resend the PROBE every resend_ms (built into msg, *msg_len = 60; else 0) and
+ * fall back to raw once give_up_ms have passed since rpmsg_frag_neg_start().
+ */
+enum rpmsg_frag_neg_outcome rpmsg_frag_neg_poll(struct rpmsg_frag_neg *n, uint32_t now_ms, uint8_t *msg,
+						uint32_t msg_cap, uint32_t *msg_len);
+
+/* Milliseconds until rpmsg_frag_neg_poll() has something to do; 0 when it never will (not probing). */
+uint32_t rpmsg_frag_neg_next_poll(const struct rpmsg_frag_neg *n, uint32_t now_ms);
+
+/*
+ * A control message from the peer. A PROBE is answered (the PROBE_REPLY built into reply,
+ * *reply_len = 60; else 0); a PROBE, or a PROBE_REPLY with the current nonce, shows that the peer
+ * speaks frag, which switches to frag (also from the raw fallback: the peer booted late).
+ */
+enum rpmsg_frag_neg_outcome rpmsg_frag_neg_on_control(struct rpmsg_frag_neg *n, const uint8_t *msg, uint32_t len,
+						      uint8_t *reply, uint32_t reply_cap, uint32_t *reply_len);
+
+/* Largest frame to send in frag mode: min(ours, the peer's announced maxFrame). */
+uint32_t rpmsg_frag_neg_send_max_frame(const struct rpmsg_frag_neg *n);
+
 #ifdef __cplusplus
 }
 #endif

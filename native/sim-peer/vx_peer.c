@@ -3,19 +3,18 @@
  * vx-peer: the simulated VxWorks side of one rpmsg channel.
  *
  * It stands where the remote core stands on a board: at the far end of the channel's virtio rings,
- * terminating the eth-dev endpoint in a network interface. The rings are modelled by two sockets the
- * daemon passes in:
+ * terminating the eth-dev endpoint in a network interface. The rings are modelled as RING.md (beside
+ * this file) describes, with three fds the daemon passes in:
  *
- *   fd 3  data      SOCK_SEQPACKET, one Ethernet frame per message in both directions (what the
- *                   ring buffers carry);
- *   fd 4  doorbell  SOCK_SEQPACKET, messages of one u32 (big-endian, as src/transport/sim.ts writes and
- *                   reads it): "I consumed N of your buffers",
- *                   i.e. the used-ring update plus the interrupt that tells the sender buffers are free.
+ *   fd 3  data      SOCK_SEQPACKET, one message per ring buffer in both directions;
+ *   fd 4  doorbell  SOCK_SEQPACKET, kicks: "the used index you asked about has passed";
+ *   fd 5  ring      a shared page (sim_ring.h): each direction's used index and event index.
  *
  * Ring limits are enforced as the real ring does: a message larger than the channel's maximum payload
  * is refused (counted), and at most num-bufs/2 messages are in flight per direction: the peer stops
- * reading its TAP when the daemon holds num-bufs/2 unacknowledged frames, and returns a credit for
- * every frame it takes from the daemon once it has delivered it.
+ * reading its TAP while the daemon holds num-bufs/2 messages it has not taken, and publishes in the
+ * shared page every message it takes from the daemon once it has delivered it; a kick goes only to a
+ * side that asked for one (VIRTIO_F_EVENT_IDX).
  *
  * With --framing frag the peer speaks the `frag` framing (docs/frag-wire-spec.md) through the portable
  * implementation a VxWorks driver would embed (native/frag/rpmsg_frag.c): it sends a PROBE when it
@@ -44,40 +43,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../frag/rpmsg_frag.h"
+#include "sim_ring.h"
 
 #define DATA_FD 3
 #define DOORBELL_FD 4
-#define BATCH 64
+#define RING_FD 5
+#define BATCH 64		/* messages per recvmmsg/sendmmsg */
+#define QSLOTS 64		/* outgoing messages queued */
+#define FLUSH_EVERY 16		/* after the first frame of a wakeup, send in batches of this many */
 #define TICK_MS 100
+
+enum slot_kind { K_FRAME, K_FRAG, K_FRAG_LAST, K_CONTROL };
 
 struct peer {
 	int tap;
 	unsigned int max_payload;
-	unsigned int ring_slots;	/* num-bufs / 2: buffers per direction */
-	unsigned int in_flight;		/* frames sent to the daemon, not yet credited */
+	unsigned int window;		/* num-bufs / 2: buffers per direction */
+	struct sim_ring_shared *ring;
+	uint32_t sent;			/* messages sent to the daemon (free-running) */
+	int waiting_kick;		/* window full, event index armed */
+	int want_out;			/* the data socket was full: wait for POLLOUT */
 	unsigned long long tx_frames, rx_frames, refused_oversize, tap_drops;
+	unsigned long long window_waits;	/* times it waited for a kick with the window full */
+	/* outgoing queue: QSLOTS slots of max_payload bytes */
+	unsigned char *q;
+	uint32_t qlen[QSLOTS];
+	unsigned char qkind[QSLOTS];
+	unsigned int qhead, qcount;
 	/* --framing frag */
 	int frag;			/* speaks frag: reassembles, answers probes */
 	int frag_tx;			/* sends with frag headers: the daemon has shown it speaks frag */
 	unsigned int max_frags;		/* messages the largest frame takes */
 	struct rpmsg_frag_tx tx;
 	struct rpmsg_frag_rx rx;
-	unsigned char *msg;		/* one outgoing message */
-	unsigned char *frame;		/* the frame being fragmented */
-	uint32_t frame_len;
-	uint32_t frag_next, frag_count;	/* next fragment to send, of frag_count (0: none pending) */
-	int want_out;			/* the data socket was full: wait for POLLOUT */
+	unsigned char *frame;		/* a frame read from the TAP in frag mode */
 	unsigned char ctl[RPMSG_FRAG_CONTROL_LEN];
-	int ctl_pending;		/* ctl waits for a free ring buffer */
+	int ctl_pending;		/* ctl waits for a free queue slot */
 	unsigned long long signature_drops;
 };
 
 static volatile sig_atomic_t stop;
+static unsigned char overflow_tail[65536];
 
 static void on_signal(int sig)
 {
@@ -162,17 +175,87 @@ static uint32_t now_ms(void)
 	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
-/* Send the pending control message if the daemon has a free buffer for it (never inside a frame). */
-static int flush_control(struct peer *p)
+static unsigned char *q_slot(struct peer *p, unsigned int i)
 {
-	if (!p->ctl_pending || p->frag_count || p->in_flight >= p->ring_slots)
-		return 0;
-	if (send(DATA_FD, p->ctl, sizeof(p->ctl), MSG_DONTWAIT) < 0)
-		return errno == EAGAIN ? (p->want_out = 1, 0) : -1;
-	p->want_out = 0;
-	p->ctl_pending = 0;
-	p->in_flight++;
-	return 0;
+	return p->q + (size_t)((p->qhead + i) % QSLOTS) * p->max_payload;
+}
+
+static void q_push(struct peer *p, uint32_t len, unsigned char kind)
+{
+	unsigned int at = (p->qhead + p->qcount) % QSLOTS;
+
+	p->qlen[at] = len;
+	p->qkind[at] = kind;
+	p->qcount++;
+}
+
+/* Messages the daemon can still take (the window, less what is in flight). */
+static unsigned int room(const struct peer *p)
+{
+	return p->window - sim_ring_in_flight(&p->ring->to_daemon, p->sent, p->window);
+}
+
+/* Sends what the window and the socket take from the queue; 0, or -1 if the daemon is gone. */
+static int flush(struct peer *p)
+{
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+
+	for (;;) {
+		unsigned int n = p->qcount, r, i;
+		int sent;
+
+		if (p->ctl_pending && p->qcount < QSLOTS) {
+			memcpy(q_slot(p, p->qcount), p->ctl, sizeof(p->ctl));
+			q_push(p, sizeof(p->ctl), K_CONTROL);
+			p->ctl_pending = 0;
+			n = p->qcount;
+		}
+		if (!n || p->want_out)
+			return 0;
+		r = room(p);
+		if (!r) {
+			/* Window full: ask for a kick once half of it is free, and look once more. */
+			if (sim_ring_arm(&p->ring->to_daemon, p->sent, p->window) >= p->window) {
+				p->waiting_kick = 1;
+				p->window_waits++;
+				return 0;
+			}
+			continue;
+		}
+		if (n > r)
+			n = r;
+		if (n > BATCH)
+			n = BATCH;
+		for (i = 0; i < n; i++) {
+			unsigned int at = (p->qhead + i) % QSLOTS;
+
+			iov[i].iov_base = p->q + (size_t)at * p->max_payload;
+			iov[i].iov_len = p->qlen[at];
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		sent = sendmmsg(DATA_FD, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				p->want_out = 1;
+				return 0;
+			}
+			return -1;
+		}
+		for (i = 0; i < (unsigned int)sent; i++) {
+			unsigned char kind = p->qkind[(p->qhead + i) % QSLOTS];
+
+			if (kind == K_FRAME || kind == K_FRAG_LAST)
+				p->tx_frames++;
+		}
+		p->sent += (uint32_t)sent;
+		p->qhead = (p->qhead + (unsigned int)sent) % QSLOTS;
+		p->qcount -= (unsigned int)sent;
+	}
 }
 
 static void queue_control(struct peer *p, uint8_t type, uint32_t nonce)
@@ -196,6 +279,14 @@ static void on_control(struct peer *p, const unsigned char *m, size_t n)
 	p->frag_tx = 1;
 }
 
+static void to_tap(struct peer *p, const unsigned char *frame, size_t len)
+{
+	if (write(p->tap, frame, len) < 0)
+		p->tap_drops++;
+	else
+		p->rx_frames++;
+}
+
 /* One message from the daemon, frag mode: a raw frame, a fragment or a control message. */
 static void take_message(struct peer *p, const unsigned char *m, size_t n)
 {
@@ -204,10 +295,7 @@ static void take_message(struct peer *p, const unsigned char *m, size_t n)
 
 	switch (rpmsg_frag_rx_push(&p->rx, m, (uint32_t)n, now_ms(), &frame, &frame_len)) {
 	case RPMSG_FRAG_RX_FRAME:
-		if (write(p->tap, frame, frame_len) < 0)
-			p->tap_drops++;
-		else
-			p->rx_frames++;
+		to_tap(p, frame, frame_len);
 		break;
 	case RPMSG_FRAG_RX_CONTROL:
 		on_control(p, m, n);
@@ -217,122 +305,117 @@ static void take_message(struct peer *p, const unsigned char *m, size_t n)
 	}
 }
 
-static void send_credit(unsigned int n)
+/* Daemon -> peer: take messages off the "ring", deliver them, publish that their buffers are free. */
+static int drain_data(struct peer *p, unsigned char *rx)
 {
-	uint32_t v = htonl(n);
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	unsigned int taken = 0;
+	int n, i;
 
-	/* The daemon never lets the doorbell fill: at most one message per batch it sent. */
-	if (n && send(DOORBELL_FD, &v, sizeof(v), MSG_DONTWAIT) < 0 && errno != EAGAIN)
-		die("doorbell");
+	for (i = 0; i < BATCH; i++) {
+		iov[i].iov_base = rx + (size_t)i * p->max_payload;
+		iov[i].iov_len = p->max_payload;
+		memset(&msgs[i], 0, sizeof(msgs[i]));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(DATA_FD, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	for (i = 0; i < n; i++) {
+		size_t len = msgs[i].msg_len;
+		unsigned char *m = rx + (size_t)i * p->max_payload;
+
+		if (len == 0) {
+			/* An empty message, or the daemon closed the link (recvmmsg says both the same way). */
+			struct pollfd pfd = { .fd = DATA_FD, .events = POLLRDHUP };
+
+			if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+				return -1;
+		}
+		taken++;
+		if (len > p->max_payload)
+			p->refused_oversize++;
+		else if (p->frag)
+			take_message(p, m, len);
+		else
+			to_tap(p, m, len);
+	}
+	if (taken && sim_ring_consume(&p->ring->to_peer, taken)) {
+		uint32_t v = htonl(p->ring->to_peer.used);
+
+		if (send(DOORBELL_FD, &v, sizeof(v), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
+			return -1;
+	}
+	return p->frag ? flush(p) : 0;
 }
 
-/* Daemon -> peer: take frames off the "ring", deliver them, hand the buffers back. */
-static int drain_data(struct peer *p, unsigned char *buf, size_t bufsize)
+/* Queue slots a frame from the TAP may need: one, or the largest frame's fragments in frag mode. */
+static unsigned int slots_needed(const struct peer *p)
 {
-	unsigned int consumed = 0;
+	return p->frag_tx ? p->max_frags : 1;
+}
 
-	while (consumed < BATCH) {
-		ssize_t n = recv(DATA_FD, buf, bufsize, MSG_DONTWAIT | MSG_TRUNC);
+static int tap_ready(const struct peer *p)
+{
+	return !p->want_out && !p->waiting_kick && QSLOTS - p->qcount >= slots_needed(p) &&
+	       room(p) > p->qcount;
+}
 
-		if (n == 0)
-			return -1;	/* daemon closed the link */
-		if (n < 0) {
+/* Peer -> daemon: only while the daemon has free buffers; the first frame leaves at once. */
+static int drain_tap(struct peer *p)
+{
+	static uint32_t last;
+	uint32_t now = now_ms();
+	/* After a quiet spell, most likely one frame: take it without the read that says EAGAIN. */
+	unsigned int n, budget = now - last <= 1 ? BATCH : 1;
+
+	last = now;
+	for (n = 0; n < budget && tap_ready(p); n++) {
+		unsigned char *buf = p->frag_tx ? p->frame : q_slot(p, p->qcount);
+		size_t cap = p->frag_tx ? RPMSG_FRAG_MAX_FRAME : p->max_payload;
+		struct iovec iov[2] = { { buf, cap }, { overflow_tail, sizeof(overflow_tail) } };
+		ssize_t len = readv(p->tap, iov, 2);
+
+		if (len < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			return -1;
 		}
-		consumed++;
-		if ((size_t)n > p->max_payload) {
-			p->refused_oversize++;
-			continue;
-		}
-		if (p->frag)
-			take_message(p, buf, n);
-		else if (write(p->tap, buf, n) < 0)
-			p->tap_drops++;
-		else
-			p->rx_frames++;
-	}
-	send_credit(consumed);
-	return p->frag ? flush_control(p) : 0;
-}
-
-/*
- * Frag mode: the fragments of the current frame, back to back and in order. When the ring or the socket
- * has no room, the rest waits (nothing else is sent meanwhile) until credits or POLLOUT come back.
- */
-static int send_fragments(struct peer *p)
-{
-	while (p->frag_next < p->frag_count) {
-		uint32_t m;
-
-		if (p->in_flight >= p->ring_slots)
-			return 0;
-		m = rpmsg_frag_tx_fragment(&p->tx, p->frame, p->frame_len, p->frag_next, p->msg, p->max_payload);
-		if (send(DATA_FD, p->msg, m, MSG_DONTWAIT) < 0)
-			return errno == EAGAIN ? (p->want_out = 1, 0) : -1;
-		p->want_out = 0;
-		p->in_flight++;
-		p->frag_next++;
-	}
-	if (p->frag_count)
-		p->tx_frames++;
-	p->frag_count = p->frag_next = 0;
-	return 0;
-}
-
-/* Ring buffers a frame from the TAP may need: one, or the largest frame's fragments in frag mode. */
-static unsigned int tap_room_needed(const struct peer *p)
-{
-	return (p->frag_tx ? p->max_frags : 1) + (p->ctl_pending ? 1 : 0);
-}
-
-/* Peer -> daemon: only while the daemon has free buffers. */
-static int drain_tap(struct peer *p, unsigned char *buf, size_t bufsize)
-{
-	while (!p->frag_count && p->in_flight + tap_room_needed(p) <= p->ring_slots) {
-		ssize_t n = read(p->tap, p->frag_tx ? p->frame : buf, bufsize);
-
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
 		if (p->frag_tx) {
-			p->frame_len = (uint32_t)n;
-			p->frag_count = rpmsg_frag_tx_begin(&p->tx, p->frame_len);
-			if (!p->frag_count)
+			uint32_t count = rpmsg_frag_tx_begin(&p->tx, (uint32_t)len), i;
+
+			if (!count)
 				p->refused_oversize++;
-			if (send_fragments(p) < 0)
-				return -1;
-			continue;
-		}
-		/* Sending raw, a frag-speaking peer must not send what looks like a fragment (spec 3.8). */
-		if (p->frag && rpmsg_frag_has_signature(buf, (uint32_t)n)) {
-			p->signature_drops++;
-			continue;
-		}
-		if ((size_t)n > p->max_payload) {
-			p->refused_oversize++;
-			continue;
-		}
-		if (send(DATA_FD, buf, n, MSG_DONTWAIT) < 0) {
-			if (errno == EAGAIN) {
-				p->tap_drops++;
-				return 0;
+			for (i = 0; i < count; i++) {
+				uint32_t m = rpmsg_frag_tx_fragment(&p->tx, p->frame, (uint32_t)len, i,
+								    q_slot(p, p->qcount), p->max_payload);
+
+				q_push(p, m, i + 1 == count ? K_FRAG_LAST : K_FRAG);
 			}
-			return -1;
+		} else if ((size_t)len > p->max_payload) {
+			p->refused_oversize++;
+		} else if (p->frag && rpmsg_frag_has_signature(buf, (uint32_t)len)) {
+			/* Sending raw, a frag-speaking peer must not send what looks like a fragment (spec 3.8). */
+			p->signature_drops++;
+		} else {
+			q_push(p, (uint32_t)len, K_FRAME);
 		}
-		p->in_flight++;
-		p->tx_frames++;
+		if ((n == 0 || p->qcount >= FLUSH_EVERY) && flush(p) < 0)
+			return -2;
 	}
-	return 0;
+	return flush(p) < 0 ? -2 : 0;
 }
 
+/* Kicks from the daemon: it took messages; look at the window again. */
 static int drain_doorbell(struct peer *p)
 {
 	uint32_t v;
 	ssize_t n;
 
 	while ((n = recv(DOORBELL_FD, &v, sizeof(v), MSG_DONTWAIT)) == sizeof(v))
-		p->in_flight = ntohl(v) > p->in_flight ? 0 : p->in_flight - ntohl(v);
+		p->waiting_kick = 0;
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 		return -1;
 	return 0;
@@ -354,8 +437,8 @@ int main(int argc, char **argv)
 	unsigned char mac[6] = { 0x02, 0x76, 0x78, 0, 0, 1 };
 	struct peer p = { 0 };
 	struct sigaction sa = { 0 };
-	unsigned char *buf;
-	size_t bufsize;
+	unsigned char *rx;
+	void *ring;
 	int mtu = 0, c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -368,7 +451,7 @@ int main(int argc, char **argv)
 			break;
 		case 'u': mtu = atoi(optarg); break;
 		case 'p': p.max_payload = strtoul(optarg, NULL, 0); break;
-		case 'b': p.ring_slots = strtoul(optarg, NULL, 0) / 2; break;
+		case 'b': p.window = strtoul(optarg, NULL, 0) / 2; break;
 		case 'f':
 			if (strcmp(optarg, "frag") && strcmp(optarg, "raw"))
 				return fprintf(stderr, "vx-peer: --framing raw|frag, not %s\n", optarg), 2;
@@ -377,9 +460,9 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (!ifname || mtu <= 0 || !p.max_payload || !p.ring_slots) {
-		fprintf(stderr, "usage: vx-peer [--netns NS] --ifname NAME [--mac MAC] --mtu MTU "
-				"--max-payload N --num-bufs N [--framing raw|frag]  (data socket on fd 3, doorbell on fd 4)\n");
+	if (!ifname || mtu <= 0 || !p.max_payload || !p.window) {
+		fprintf(stderr, "usage: vx-peer [--netns NS] --ifname NAME [--mac MAC] --mtu MTU --max-payload N "
+				"--num-bufs N [--framing raw|frag]  (data socket on fd 3, doorbell on fd 4, ring page on fd 5)\n");
 		return 2;
 	}
 	/* A raw-only peer cannot carry more than one message's worth of frame. */
@@ -392,8 +475,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		p.max_frags = (mtu + 14 + p.tx.frag_payload - 1) / p.tx.frag_payload;
-		if (p.max_frags + 1 > p.ring_slots) {
-			fprintf(stderr, "vx-peer: a %d-byte frame does not fit %u ring buffers\n", mtu + 14, p.ring_slots);
+		if (p.max_frags + 1 > p.window || p.max_frags + 1 > QSLOTS) {
+			fprintf(stderr, "vx-peer: a %d-byte frame does not fit %u ring buffers\n", mtu + 14, p.window);
 			return 2;
 		}
 	}
@@ -403,59 +486,80 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	ring = mmap(NULL, SIM_RING_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, RING_FD, 0);
+	if (ring == MAP_FAILED)
+		die("mapping the ring page (fd 5)");
+	close(RING_FD);
+	p.ring = ring;
 	if (netns)
 		enter_netns(netns);
-	set_ring_room(p.ring_slots, p.max_payload);
+	set_ring_room(p.window, p.max_payload);
 	p.tap = open_tap(ifname, mac, mtu);
-	/* One spare byte beyond the ring's limit so an oversize message is seen as oversize. */
-	bufsize = (p.max_payload > (unsigned int)mtu + 14 ? p.max_payload : (unsigned int)mtu + 14) + 1;
-	buf = malloc(bufsize);
-	if (!buf)
+	p.q = malloc((size_t)QSLOTS * p.max_payload);
+	rx = malloc((size_t)BATCH * p.max_payload);
+	if (!p.q || !rx)
 		die("malloc");
 	if (p.frag) {
 		static uint8_t reassembly[RPMSG_FRAG_MAX_FRAME];
 
-		p.msg = malloc(p.max_payload);
-		p.frame = malloc(bufsize);
-		if (!p.msg || !p.frame)
+		p.frame = malloc(RPMSG_FRAG_MAX_FRAME);
+		if (!p.frame)
 			die("malloc");
 		rpmsg_frag_rx_init(&p.rx, reassembly, (uint32_t)mtu + 14, 0);
 		/* Tell a daemon that is already running that this side (re)started and speaks frag (spec 6.5). */
 		queue_control(&p, RPMSG_FRAG_PROBE, (uint32_t)getpid() ^ now_ms());
-		if (flush_control(&p) < 0)
+		if (flush(&p) < 0)
 			die("probe");
 	}
 	printf("ready\n");
 	fflush(stdout);
 
 	while (!stop) {
-		struct pollfd pfd[3] = {
-			{ .fd = DATA_FD, .events = POLLIN | (p.want_out ? POLLOUT : 0) },
-			{ .fd = DOORBELL_FD, .events = POLLIN },
-			{ .fd = !p.frag_count && p.in_flight + tap_room_needed(&p) <= p.ring_slots ? p.tap : -1,
-			  .events = POLLIN },
-		};
+		struct pollfd pfd[3];
+		int rc;
 
-		if (poll(pfd, 3, p.frag ? TICK_MS : -1) < 0) {
+		/* Window full with nothing queued: ask for a kick before waiting (else no one wakes us). */
+		if (!p.waiting_kick && !room(&p) &&
+		    sim_ring_arm(&p.ring->to_daemon, p.sent, p.window) >= p.window) {
+			p.waiting_kick = 1;
+			p.window_waits++;
+		}
+		pfd[0] = (struct pollfd){ .fd = DATA_FD, .events = POLLIN | (p.want_out ? POLLOUT : 0) };
+		pfd[1] = (struct pollfd){ .fd = DOORBELL_FD, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = tap_ready(&p) ? p.tap : -1, .events = POLLIN };
+
+		/* Frag only: a reassembly in progress times out on the tick (nothing to do when idle). */
+		if (poll(pfd, 3, p.frag && p.rx.state == 1 ? TICK_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("poll");
 		}
-		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) && drain_data(&p, buf, bufsize) < 0)
-			break;
-		if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain_doorbell(&p) < 0)
-			break;
-		if (p.frag) {
-			rpmsg_frag_rx_tick(&p.rx, now_ms());
-			if (send_fragments(&p) < 0 || flush_control(&p) < 0)
+		if (pfd[0].revents & POLLOUT) {
+			p.want_out = 0;
+			if (flush(&p) < 0)
 				break;
 		}
-		if (drain_tap(&p, buf, bufsize) < 0)
+		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (drain_data(&p, rx) < 0)
+				break;
+			/* What was just delivered is often answered at once (a ping, a TCP ack): look. */
+			pfd[2].revents = tap_ready(&p) ? POLLIN : 0;
+		}
+		if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) && drain_doorbell(&p) < 0)
+			break;
+		if (p.frag)
+			rpmsg_frag_rx_tick(&p.rx, now_ms());
+		if (flush(&p) < 0)
+			break;
+		rc = pfd[2].revents ? drain_tap(&p) : 0;
+		if (rc == -2)
+			break;
+		if (rc < 0)
 			die("tap");
 	}
 	fprintf(stderr,
-		"{\"tx\":%llu,\"rx\":%llu,\"refusedOversize\":%llu,\"tapDrops\":%llu",
-		p.tx_frames, p.rx_frames, p.refused_oversize, p.tap_drops);
+		"{\"tx\":%llu,\"rx\":%llu,\"refusedOversize\":%llu,\"tapDrops\":%llu,\"windowWaits\":%llu",
+		p.tx_frames, p.rx_frames, p.refused_oversize, p.tap_drops, p.window_waits);
 	if (p.frag) {
 		int i;
 

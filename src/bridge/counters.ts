@@ -1,4 +1,4 @@
-// Per-channel counters kept by the bridge and served by `rpmsg-eth stats`.
+// Per-channel counters kept by the data plane and served by `rpmsg-eth stats`, `status` and metrics.
 import type { DropReason } from '../transport/transport.js';
 
 export interface DirectionCounters {
@@ -25,19 +25,46 @@ export interface ChannelCounters {
   linkChanges: number;
 }
 
-function noDrops(): DropCounters {
-  return { oversize: 0, busy: 0, linkDown: 0, runt: 0, framing: 0 };
+/** Packets/s and bytes/s per direction. */
+export interface Rates {
+  txPps: number;
+  txBps: number;
+  rxPps: number;
+  rxBps: number;
 }
 
-export function newCounters(): ChannelCounters {
-  return {
-    tx: { packets: 0, bytes: 0 },
-    rx: { packets: 0, bytes: 0 },
-    drops: noDrops(),
-    txDrops: noDrops(),
-    rxDrops: noDrops(),
-    link: 'down',
-    linkChangedAt: new Date().toISOString(),
-    linkChanges: 0,
+/** Failed reassemblies, by reason (docs/frag-wire-spec.md §4). */
+export type FragFailures = Record<'lost' | 'duplicate' | 'truncated' | 'overlong' | 'badVersion' | 'badHeader' | 'timeout', number>;
+
+/** The `framing` object of one frag channel in `stats --json`. */
+export interface FramingStats {
+  /** negotiating: probing the peer, frames held back; frag / raw: how frames are sent. */
+  mode: 'negotiating' | 'frag' | 'raw';
+  /** The peer's announced maxFrame, once it has shown that it speaks frag. */
+  peerMaxFrame: number | null;
+  /** Times negotiation started (every link up) and ended in a raw fallback. */
+  negotiations: number;
+  fallbacks: number;
+  tx: {
+    framesSent: number;
+    fragmentsSent: number;
+    /** Longer than min(own, peer's maxFrame): dropped. */
+    framesOversize: number;
+    framesRunt: number;
+    /** Raw mode: frames that look like frag messages, not sent (spec rule 3.8). */
+    rawSignatureDrops: number;
+    /** Fragments the endpoint refused; the receiver counts the broken frame. */
+    fragmentsDropped: number;
+    /** Fragments still queued when the link went down. */
+    fragmentsAbandoned: number;
+    controlSent: number;
+  };
+  rx: {
+    fragmentsReceived: number;
+    fragmentsDiscarded: number;
+    framesReassembled: number;
+    rawFrames: number;
+    controlReceived: number;
+    failures: FragFailures;
   };
 }

@@ -8,13 +8,33 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import type { RpmsgEthInfo } from './rpmsg-dev.js';
 
-export interface NativeMessageFd {
-  readonly fd: number;
-  readonly lastErrno: number;
-  writeBatch(buffer: Buffer, slotSize: number, lengths: Uint32Array, start: number, end: number): number;
-  pauseRead(): void;
-  resumeRead(): void;
-  waitWritable(): void;
+/** How the data plane drives a character-device endpoint (native/dataplane/device_endpoint.h). */
+export interface DeviceOptions {
+  maxPayload: number;
+  /** Move batches with the rpmsg-eth batch ioctls (only for /dev/rpmsg-ethN). */
+  batchIoctl: boolean;
+  /** How to learn that the device has room again after a busy errno: POLLOUT, or a backing-off timer. */
+  room: 'pollout' | 'timer';
+  /** write() errnos meaning "no room now". */
+  busyErrnos: readonly number[];
+  /** write() errnos that lose just that frame (counted as busy); any other error ends the link. */
+  dropErrnos: readonly number[];
+  /** 'timer' room: first and longest retry delay. */
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export interface NativeDataPlane {
+  attachSim(dataFd: number, doorbellFd: number, ringFd: number, maxPayload: number, window: number): void;
+  attachDevice(fd: number, options: DeviceOptions): void;
+  detach(): number;
+  endpointFd(): number;
+  readCounters(out: Float64Array): void;
+  readFrag(out: Float64Array): void;
+  setCapture(buffer: Buffer | null): void;
+  pauseTap(paused: boolean): void;
+  inject(buffer: Buffer, slotSize: number, lengths: Uint32Array, start: number, end: number): number;
+  readonly txIdle: boolean;
   close(): void;
 }
 
@@ -33,17 +53,19 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   withNetns<T>(netns: string, fn: () => T): T;
   FdWatch: new (fd: number, onReadable: () => void) => NativeFdWatch;
-  MessageFd: new (
-    fd: number,
-    slotSize: number,
-    batch: number,
-    rxArena: Buffer,
-    rxLengths: Uint32Array,
-    onReadable: (count: number) => void,
-    onWritable: () => void,
-    onHangup: (errno: number) => void,
-    batchIoctl?: boolean,
-  ) => NativeMessageFd;
+  DataPlane: new (
+    tapFd: number,
+    options: { tapSlot: number; frag: boolean; maxFrame?: number; probeResendMs?: number; probeGiveUpMs?: number; reassemblyTimeoutMs?: number },
+    callbacks: {
+      onLinkLost(errno: number, txInFlight: number): void;
+      onModeChange(frag: boolean, mtu: number): void;
+      onCapture(bytes: number): void;
+      onTapHangup(errno: number): void;
+    },
+  ) => NativeDataPlane;
+  readonly DATA_PLANE_COUNTERS: readonly string[];
+  readonly DATA_PLANE_FRAG: readonly string[];
+  sharedRingCreate(): number;
   linkState(name: string, netns: string): { operstate: string; carrier: boolean; adminUp: boolean };
   sdNotify(socketPath: string, state: string): void;
   rpmsgEthInfo(fd: number): RpmsgEthInfo;

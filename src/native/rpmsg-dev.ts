@@ -1,6 +1,6 @@
 // The rpmsg character devices' ioctls: the rpmsg-eth module's INFO (kmod/rpmsg_eth_api.h) and the
 // stock rpmsg_char's endpoint create/destroy (<linux/rpmsg.h>). The numbers live in the C headers
-// only (their encoding differs by architecture); batch I/O is MessageFd's `batchIoctl` option.
+// only (their encoding differs by architecture); batch I/O is the data plane's (native/dataplane/).
 import { addon } from './addon.js';
 
 /** struct rpmsg_eth_info of /dev/rpmsg-ethN. */

@@ -19,7 +19,7 @@ export function seqpacketConnect(path: string): number {
   return addon().seqpacketConnect(path);
 }
 
-/** Closes an fd not owned by a MessageFd (a MessageFd closes its own). */
+/** Closes an fd nobody else owns (a DataPlane closes the fds handed to it). */
 export function closeFd(fd: number): void {
   addon().closeFd(fd);
 }

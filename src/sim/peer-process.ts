@@ -34,8 +34,11 @@ export interface RunningPeer {
   counters: Promise<Record<string, unknown> | undefined>;
 }
 
-/** Starts the peer with the ring sockets as its fds 3 and 4; resolves once it reports "ready". */
-export function startPeer(opts: PeerOptions, dataFd: number, doorbellFd: number): Promise<RunningPeer> {
+/**
+ * Starts the peer with the ring's data and doorbell sockets and its shared page as fds 3, 4 and 5;
+ * resolves once it reports "ready".
+ */
+export function startPeer(opts: PeerOptions, dataFd: number, doorbellFd: number, ringFd: number): Promise<RunningPeer> {
   const args = [
     '--netns', opts.netns,
     '--ifname', opts.ifname,
@@ -45,7 +48,7 @@ export function startPeer(opts: PeerOptions, dataFd: number, doorbellFd: number)
     '--num-bufs', String(opts.numBufs),
   ];
   if (opts.framing === 'frag') args.push('--framing', 'frag');
-  const child = spawn(findPeerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe', dataFd, doorbellFd] });
+  const child = spawn(findPeerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe', dataFd, doorbellFd, ringFd] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => {
     stderr = (stderr + s).slice(-2000);

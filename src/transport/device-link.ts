@@ -1,20 +1,14 @@
 // A channel link over a message device that can disappear and come back: /dev/rpmsg-ethN (kmod) or
 // an rpmsg_char endpoint /dev/rpmsgM (rpmsg-char). The device-specific steps (open, info ioctl,
 // endpoint creation) sit behind `LinkDevice`, so this part runs the same against a stand-in fd.
-//   receive  MessageFd batches; oversize and runt messages are dropped and counted here
-//   send     runs of messages in one native call; EMSGSIZE drops one; a busy errno → busy
+// The open fd goes to the data plane (native/dataplane/device_endpoint.cc), which moves the frames:
 //   room     'pollout': wait for POLLOUT (kmod reports it truthfully);
 //            'timer': retry after a few ms, backing off (rpmsg_char on virtio never reports POLLOUT)
-//   hangup   POLLHUP/POLLERR/EPIPE/ENODEV → close the fd, link down, try to reopen every reopenMs
-import { constants } from 'node:os';
+//   hangup   POLLHUP/POLLERR/EPIPE/ENODEV: the data plane closes the fd, link down; this side tries
+//            to reopen it every reopenMs
 import type { ChannelPlan } from '../channels/types.js';
 import type { Logger } from '../log.js';
-import { MessageFd, closeFd } from '../native/index.js';
-import type { ChannelLink, LinkEvents, MessageBatch, SendResult } from './transport.js';
-import { dropInvalidReceived } from './received.js';
-
-const { EMSGSIZE } = constants.errno;
-const RX_BATCH = 64;
+import type { ChannelLink, EndpointLoss, LinkEvents } from './transport.js';
 
 /** An open device: the fd (non-blocking, owned by the link from here on) and what it carries. */
 export interface DeviceSession {
@@ -62,16 +56,9 @@ export interface DeviceLinkOptions {
 export class DeviceLink implements ChannelLink {
   maxPayload: number;
   up = false;
-  private data: MessageFd | undefined;
-  /** The receive arena of `data` as the batch handed to onMessages, made once per open. */
-  private rxBatch: MessageBatch | undefined;
-  private receivePaused = false;
-  private waitingForRoom = false;
   private closing = false;
   private opened = false;
   private reopenTimer: NodeJS.Timeout | undefined;
-  private roomTimer: NodeJS.Timeout | undefined;
-  private retryMs: number;
   private lastReopenError = '';
 
   constructor(
@@ -80,7 +67,6 @@ export class DeviceLink implements ChannelLink {
     private readonly opts: DeviceLinkOptions,
   ) {
     this.maxPayload = opts.defaultMaxPayload;
-    this.retryMs = opts.retryMinMs ?? 2;
   }
 
   /** Opens the device now, or starts waiting for it. Throws what device.open() throws. */
@@ -99,137 +85,34 @@ export class DeviceLink implements ChannelLink {
         `${this.device.label} came back with a different maximum payload; keeping ${this.maxPayload} (restart the daemon to change the MTU)`,
       );
     this.opened = true;
-    let data: MessageFd;
-    try {
-      data = new MessageFd(session.fd, {
+    const { opts } = this;
+    this.events.attach(
+      {
+        kind: 'device',
+        fd: session.fd,
         // A longer message comes back with a length above the slot: counted as oversize.
-        slotSize: this.maxPayload,
-        batch: RX_BATCH,
+        maxPayload: this.maxPayload,
         batchIoctl: session.batchIoctl,
-        onReadable: (count) => this.onData(count),
-        onWritable: () => this.onRoom(),
-        onHangup: (errno) => this.lost(errno),
-      });
-    } catch (err) {
-      closeFd(session.fd); // not yet owned by a MessageFd
-      throw err;
-    }
-    this.data = data;
-    this.rxBatch = { buffer: data.rx.buffer, slotSize: this.maxPayload, lengths: data.rx.lengths, count: 0 };
-    if (this.receivePaused) data.pauseRead();
-    this.retryMs = this.opts.retryMinMs ?? 2;
+        room: opts.room,
+        busyErrnos: opts.busyErrnos,
+        dropErrnos: opts.dropErrnos ?? [],
+        retryMinMs: opts.retryMinMs ?? 2,
+        retryMaxMs: opts.retryMaxMs ?? 50,
+      },
+      (loss) => this.lost(loss),
+    );
     this.up = true;
-    this.events.onLinkChange(true);
   }
 
-  send(batch: MessageBatch, start: number): SendResult {
-    const { lengths, count } = batch;
-    let i = start;
-    while (i < count) {
-      const data = this.data;
-      if (!this.up || !data) {
-        for (; i < count; i++) if (lengths[i]) this.events.onDrop('linkDown', 'tx', lengths[i] as number, { batch, index: i });
-        break;
-      }
-      // The longest run that fits (length 0 = already dropped: the native side skips it). A length
-      // beyond the slot is a frame that was cut on arrival: oversize too.
-      const limit = Math.min(this.maxPayload, batch.slotSize);
-      let end = i;
-      while (end < count && (lengths[end] as number) <= limit) end++;
-      if (end === i) {
-        this.events.onDrop('oversize', 'tx', lengths[i] as number, { batch, index: i });
-        i++;
-        continue;
-      }
-      i += data.writeBatch(batch.buffer, batch.slotSize, lengths, i, end);
-      if (i === end) continue;
-      const errno = data.lastErrno;
-      if (this.opts.busyErrnos.includes(errno)) return this.busy(i - start);
-      if (errno === EMSGSIZE) this.events.onDrop('oversize', 'tx', lengths[i] as number, { batch, index: i });
-      else if (this.opts.dropErrnos?.includes(errno)) this.events.onDrop('busy', 'tx', lengths[i] as number, { batch, index: i });
-      else {
-        this.failDuringSend(errno);
-        continue;
-      }
-      i++;
-    }
-    this.retryMs = this.opts.retryMinMs ?? 2;
-    return { consumed: i - start, busy: false };
-  }
-
-  private busy(consumed: number): SendResult {
-    this.waitingForRoom = true;
-    if (this.opts.room === 'pollout') this.data?.waitWritable();
-    else if (!this.roomTimer) {
-      const delay = this.retryMs;
-      this.retryMs = Math.min(this.retryMs * 2, this.opts.retryMaxMs ?? 50);
-      this.roomTimer = setTimeout(() => {
-        this.roomTimer = undefined;
-        this.onRoom();
-      }, delay);
-    }
-    return { consumed, busy: true };
-  }
-
-  private onRoom(): void {
-    if (this.waitingForRoom && this.up) {
-      this.waitingForRoom = false;
-      this.events.onWritable();
-    }
-  }
-
-  private onData(count: number): void {
-    const batch = this.rxBatch;
-    if (!batch) return;
-    batch.count = count;
-    dropInvalidReceived(batch, this.maxPayload, this.events);
-    this.events.onMessages(batch);
-  }
-
-  pauseReceive(): void {
-    this.receivePaused = true;
-    this.data?.pauseRead();
-  }
-
-  resumeReceive(): void {
-    this.receivePaused = false;
-    this.data?.resumeRead();
-  }
-
-  /**
-   * A write error that is not about one message: the device is gone. The rest of the batch is dropped
-   * as linkDown by send() itself; the link-down event waits until send() has returned, so that the
-   * caller never sees a link change in the middle of its own send() call.
-   */
-  private failDuringSend(errno: number): void {
-    this.data?.close();
-    this.data = undefined;
-    this.rxBatch = undefined;
-    queueMicrotask(() => this.lost(errno));
-  }
-
-  /** The device went away (hangup, or a write error that is not about one message). */
-  private lost(errno: number): void {
-    this.detach();
+  /** The data plane lost the device (hangup, or a write error that is not about one message). */
+  private lost(loss: EndpointLoss): void {
+    this.up = false;
     if (this.closing) return;
     this.opts.log.warn(
-      { channel: this.opts.channel, device: this.device.label, errno },
+      { channel: this.opts.channel, device: this.device.label, errno: loss.errno },
       `${this.device.label} went away; link down until it is back`,
     );
     this.scheduleReopen();
-  }
-
-  private detach(): void {
-    this.data?.close();
-    this.data = undefined;
-    this.rxBatch = undefined;
-    this.waitingForRoom = false;
-    if (this.roomTimer) clearTimeout(this.roomTimer);
-    this.roomTimer = undefined;
-    if (this.up) {
-      this.up = false;
-      this.events.onLinkChange(false);
-    }
   }
 
   private scheduleReopen(): void {
@@ -258,15 +141,15 @@ export class DeviceLink implements ChannelLink {
     this.closing = true;
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
-    const data = this.data;
-    if (data && this.device.release) {
+    const release = this.device.release?.bind(this.device);
+    this.events.detach((fd) => {
       try {
-        this.device.release(data.fd);
+        release?.(fd);
       } catch (err) {
         this.opts.log.warn({ channel: this.opts.channel, device: this.device.label, err: (err as Error).message }, 'releasing the device');
       }
-    }
-    this.detach();
+    });
+    this.up = false;
     this.opts.onClosed?.();
   }
 }

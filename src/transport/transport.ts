@@ -1,56 +1,62 @@
-// The contract between the bridge and a channel's eth-dev endpoint (kmod, rpmsg-char or sim).
-// Messages move in batches held in a fixed slot arena: message i sits at buffer[i * slotSize]
-// with length lengths[i]. Arenas are allocated once per channel and reused on every wakeup.
-// A length of 0 marks a message the transport has already dropped (and reported through onDrop):
-// consumers skip it, so a transport can reject single messages without copying the rest.
+// The contract between a channel's data plane (src/bridge/bridge.ts, native/dataplane/) and its
+// eth-dev endpoint (kmod, rpmsg-char or sim). A transport opens, supervises and reopens endpoints;
+// it never moves a frame: it hands the endpoint's fds to the data plane, which forwards frames in
+// native code and tells the transport when it loses the endpoint.
 import type { ChannelPlan } from '../channels/types.js';
+import type { DeviceOptions } from '../native/addon.js';
 
-export interface MessageBatch {
-  buffer: Buffer;
-  slotSize: number;
-  lengths: Uint32Array;
-  count: number;
-}
-
-export interface LinkEvents {
-  /** Messages received from the remote side. The batch is only valid during the call. */
-  onMessages(batch: MessageBatch): void;
-  /** The link can take messages again after send() accepted fewer than offered. */
-  onWritable(): void;
-  /** The endpoint went away (remote restart, device removed) or came back. */
-  onLinkChange(up: boolean): void;
-  /**
-   * A message refused by the link or malformed on arrival, counted by the bridge. `frame` says where its
-   * bytes are (tx: the batch given to send(); rx: the batch about to be delivered), valid only during the
-   * call, so a capture can record what was dropped.
-   */
-  onDrop(reason: DropReason, direction: 'tx' | 'rx', bytes: number, frame?: FrameRef): void;
-}
-
-export interface FrameRef {
-  batch: MessageBatch;
-  index: number;
-}
-
-/** framing: a frame the `frag` framing could not send (spec rule 3.8) or reassemble (src/framing/). */
+/** framing: a frame the `frag` framing could not send (spec rule 3.8) or reassemble. */
 export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt' | 'framing';
+/** In the order the native data plane numbers them. */
+export const DROP_REASONS: readonly DropReason[] = ['oversize', 'busy', 'linkDown', 'runt', 'framing'];
 
-export interface SendResult {
-  /** Messages consumed from the batch (sent or dropped with onDrop). */
-  consumed: number;
-  /** True when the link is full: stop offering until onWritable(). */
-  busy: boolean;
+/** The simulated ring to vx-peer (native/sim-peer/RING.md). */
+export interface SimEndpoint {
+  kind: 'sim';
+  dataFd: number;
+  doorbellFd: number;
+  /** The shared page with the ring's used and event indices. */
+  ringFd: number;
+  maxPayload: number;
+  /** Frames in flight per direction: num-bufs / 2. */
+  window: number;
+}
+
+/** A character device: /dev/rpmsg-ethN (kmod) or an rpmsg_char endpoint (rpmsg-char). */
+export interface DeviceEndpoint extends DeviceOptions {
+  kind: 'device';
+  fd: number;
+}
+
+export type Endpoint = SimEndpoint | DeviceEndpoint;
+
+/** Why the data plane gave up an endpoint, and what was still in flight toward the remote side. */
+export interface EndpointLoss {
+  /** errno of the hangup or failed write; 0 = orderly end of stream. */
+  errno: number;
+  /** Frames sent and not yet taken by the remote (known on the sim ring; else 0). */
+  txInFlight: number;
+}
+
+/** What a transport's link tells its channel's data plane. */
+export interface LinkEvents {
+  /**
+   * The endpoint is open: link up. The data plane owns its fds from here on (closing them on detach
+   * or loss, also if this throws) and calls `onLost` once if it loses the endpoint (hangup, a fatal
+   * I/O error); the link is down by then.
+   */
+  attach(endpoint: Endpoint, onLost: (loss: EndpointLoss) => void): void;
+  /**
+   * The transport takes the endpoint away (peer exited, link closing): link down. `beforeClose` runs
+   * with the endpoint's fd still open (rpmsg_char's destroy ioctl). No-op when nothing is attached.
+   */
+  detach(beforeClose?: (fd: number) => void): EndpointLoss | undefined;
 }
 
 export interface ChannelLink {
   /** Largest message the endpoint accepts, in bytes. */
   readonly maxPayload: number;
   readonly up: boolean;
-  /** Offer messages [start, batch.count) to the remote side. */
-  send(batch: MessageBatch, start: number): SendResult;
-  /** Stop delivering onMessages (back-pressure from the TAP side) / resume. */
-  pauseReceive(): void;
-  resumeReceive(): void;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
 /*
  * Test program for native/frag/rpmsg_frag.c. Reads the shared test vectors (test/vectors/frag-v1.json)
  * converted to a line format by test/frag-c/vectors-to-lines.mjs, checks every vector, then runs the
- * checks that need C: millisecond wrap-around, API edge cases, and a random-fault run (build it with
+ * checks that need C: millisecond wrap-around, API edge cases, the negotiation state machine, and a
+ * random-fault run (build it with
  * -fsanitize=address,undefined so any out-of-bounds access fails the run).
  *
  *   node test/frag-c/vectors-to-lines.mjs | ./frag_vectors_test
@@ -440,6 +441,76 @@ static void test_random(void)
 	CHECK(delivered > 5000, "random: only %u frames delivered", delivered);
 }
 
+/* The daemon's negotiation (spec §6): probe, resend, reply, fallback, late upgrade, stale replies. */
+static void reply_to(uint8_t *m, uint8_t type, uint32_t nonce, uint16_t max_frame)
+{
+	struct rpmsg_frag_probe p = { type, 1, max_frame, nonce };
+
+	rpmsg_frag_probe_build(&p, m, RPMSG_FRAG_CONTROL_LEN);
+}
+
+static void test_negotiator(void)
+{
+	struct rpmsg_frag_neg n;
+	struct rpmsg_frag_probe p;
+	uint8_t m[RPMSG_FRAG_CONTROL_LEN], r[RPMSG_FRAG_CONTROL_LEN];
+	uint32_t len;
+
+	/* A reply with the current nonce switches to frag, limited to the peer's maxFrame. */
+	rpmsg_frag_neg_init(&n, 9014, 0, 0);
+	CHECK(rpmsg_frag_neg_start(&n, 0, 0xabc, m, sizeof(m)) == 60, "start builds a 60-byte PROBE");
+	CHECK(rpmsg_frag_probe_parse(m, 60, &p) == 0 && p.type == RPMSG_FRAG_PROBE && p.nonce == 0xabc && p.max_frame == 9014,
+	      "the PROBE carries the nonce and maxFrame");
+	CHECK(rpmsg_frag_neg_next_poll(&n, 0) == 500, "next poll at the resend time");
+	reply_to(m, RPMSG_FRAG_PROBE_REPLY, 0xabd, 1514);
+	CHECK(rpmsg_frag_neg_on_control(&n, m, 60, r, sizeof(r), &len) == RPMSG_FRAG_NEG_SAME && len == 0,
+	      "a reply with another nonce changes nothing");
+	reply_to(m, RPMSG_FRAG_PROBE_REPLY, 0xabc, 1514);
+	CHECK(rpmsg_frag_neg_on_control(&n, m, 60, r, sizeof(r), &len) == RPMSG_FRAG_NEG_TO_FRAG && len == 0,
+	      "the reply switches to frag");
+	CHECK(rpmsg_frag_neg_send_max_frame(&n) == 1514 && n.peer_max_frame == 1514, "frames limited to the peer's");
+	CHECK(rpmsg_frag_neg_next_poll(&n, 10) == 0, "no more polls once settled");
+
+	/* Resend every 500 ms with the same nonce, fall back at 1500 ms, upgrade on a late reply. */
+	rpmsg_frag_neg_init(&n, 1514, 0, 0);
+	rpmsg_frag_neg_start(&n, 1000, 77, m, sizeof(m));
+	CHECK(rpmsg_frag_neg_poll(&n, 1499, m, sizeof(m), &len) == RPMSG_FRAG_NEG_SAME && len == 0, "no resend before 500 ms");
+	CHECK(rpmsg_frag_neg_poll(&n, 1500, m, sizeof(m), &len) == RPMSG_FRAG_NEG_SAME && len == 60 &&
+	      rpmsg_frag_probe_parse(m, 60, &p) == 0 && p.nonce == 77, "resent at 500 ms, same nonce");
+	CHECK(rpmsg_frag_neg_poll(&n, 2000, m, sizeof(m), &len) == RPMSG_FRAG_NEG_SAME && len == 60, "resent at 1000 ms");
+	CHECK(rpmsg_frag_neg_poll(&n, 2499, m, sizeof(m), &len) == RPMSG_FRAG_NEG_SAME, "still probing at 1499 ms");
+	CHECK(rpmsg_frag_neg_poll(&n, 2500, m, sizeof(m), &len) == RPMSG_FRAG_NEG_TO_RAW && n.state == RPMSG_FRAG_NEG_RAW,
+	      "fallback at 1500 ms");
+	CHECK(rpmsg_frag_neg_poll(&n, 9000, m, sizeof(m), &len) == RPMSG_FRAG_NEG_SAME && len == 0, "quiet after the fallback");
+	reply_to(m, RPMSG_FRAG_PROBE_REPLY, 77, 9014);
+	CHECK(rpmsg_frag_neg_on_control(&n, m, 60, r, sizeof(r), &len) == RPMSG_FRAG_NEG_TO_FRAG, "a late reply upgrades");
+	CHECK(rpmsg_frag_neg_send_max_frame(&n) == 1514, "own maxFrame below the peer's");
+
+	/* A PROBE from the peer is answered with its nonce and our maxFrame, and shows it speaks frag. */
+	rpmsg_frag_neg_init(&n, 1514, 0, 0);
+	rpmsg_frag_neg_start(&n, 0, 1, m, sizeof(m));
+	rpmsg_frag_neg_poll(&n, 1500, m, sizeof(m), &len);
+	reply_to(m, RPMSG_FRAG_PROBE, 0xabcdef01, 9014);
+	CHECK(rpmsg_frag_neg_on_control(&n, m, 60, r, sizeof(r), &len) == RPMSG_FRAG_NEG_TO_FRAG && len == 60 &&
+	      rpmsg_frag_probe_parse(r, 60, &p) == 0 && p.type == RPMSG_FRAG_PROBE_REPLY && p.nonce == 0xabcdef01 &&
+	      p.max_frame == 1514, "a PROBE is answered and switches to frag");
+	reply_to(m, RPMSG_FRAG_PROBE, 7, 9014);
+	CHECK(rpmsg_frag_neg_on_control(&n, m, 60, r, sizeof(r), &len) == RPMSG_FRAG_NEG_SAME && len == 60,
+	      "a second PROBE (peer restarted) is answered, no new outcome");
+
+	/* Before start, a reply means nothing; garbage is ignored; timings are the caller's. */
+	rpmsg_frag_neg_init(&n, 1514, 50, 150);
+	reply_to(m, RPMSG_FRAG_PROBE_REPLY, 0, 1514);
+	CHECK(rpmsg_frag_neg_on_control(&n, m, 60, r, sizeof(r), &len) == RPMSG_FRAG_NEG_SAME && n.state == RPMSG_FRAG_NEG_IDLE,
+	      "a reply before start changes nothing");
+	memset(m, 0, sizeof(m));
+	CHECK(rpmsg_frag_neg_on_control(&n, m, 60, r, sizeof(r), &len) == RPMSG_FRAG_NEG_SAME && len == 0, "garbage ignored");
+	rpmsg_frag_neg_start(&n, 0xfffffff0u, 5, m, sizeof(m));
+	CHECK(rpmsg_frag_neg_next_poll(&n, 0xfffffff0u) == 50, "the caller's resend time");
+	CHECK(rpmsg_frag_neg_poll(&n, 0xfffffff0u + 150u, m, sizeof(m), &len) == RPMSG_FRAG_NEG_TO_RAW,
+	      "the caller's give-up time, across the clock's wrap");
+}
+
 int main(void)
 {
 	const char *t;
@@ -463,6 +534,7 @@ int main(void)
 	test_clock_wrap();
 	test_api_edges();
 	test_random();
+	test_negotiator();
 	CHECK(n_enc > 0 && n_rej > 0 && n_dec > 0 && n_penc > 0 && n_pparse > 0, "vector input incomplete");
 	printf("vectors: %d encode, %d reject, %d decode, %d probe-encode, %d probe-parse; %d checks, %d failed\n",
 	       n_enc, n_rej, n_dec, n_penc, n_pparse, checks, failures);

@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { newCounters } from '../../../src/bridge/counters.js';
+import type { ChannelCounters } from '../../../src/bridge/counters.js';
 import { formatStats } from '../../../daemon/commands/stats.js';
 import { formatStatus, statusLine, type ChannelStatus } from '../../../daemon/commands/status.js';
 import { formatDrops, formatTable } from '../../../daemon/commands/table.js';
+
+function newCounters(): ChannelCounters {
+  const noDrops = () => ({ oversize: 0, busy: 0, linkDown: 0, runt: 0, framing: 0 });
+  return {
+    tx: { packets: 0, bytes: 0 },
+    rx: { packets: 0, bytes: 0 },
+    drops: noDrops(),
+    txDrops: noDrops(),
+    rxDrops: noDrops(),
+    link: 'down',
+    linkChangedAt: new Date().toISOString(),
+    linkChanges: 0,
+  };
+}
 
 function channel(over: Partial<ChannelStatus>): ChannelStatus {
   return {

@@ -1,11 +1,11 @@
 // TAP devices through the native binding, inside a network namespace this file creates and removes:
-// creation, link settings, carrier, and the batched read/write path with the kernel on the other side.
+// creation, link settings, carrier, and the data plane's TAP side with the kernel on the other side.
 import { execFile, execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { constants } from 'node:os';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MessageFd, closeFd, linkSet, tapCreate, tapSetCarrier } from '../../../src/native/index.js';
+import { DataPlane, captureRecords, closeFd, linkSet, seqpacketPair, tapCreate, tapSetCarrier } from '../../../src/native/index.js';
+import { drain, put, until } from '../../helpers/plane-rig.js';
 
 const NS = `rpmsg-eth-nt-${process.pid}`;
 const isRoot = process.getuid?.() === 0;
@@ -31,20 +31,24 @@ function inNs(...args: string[]): void {
   execFileSync('ip', ['netns', 'exec', NS, ...args], { stdio: 'ignore' });
 }
 
-// fds a test opened and still owns; a MessageFd takes its fd over (see track()).
+// fds a test opened and still owns; a DataPlane takes its TAP fd over (see plane()).
 const ownedFds = new Set<number>();
-const messageFds: MessageFd[] = [];
+const planes: DataPlane[] = [];
 afterEach(() => {
-  for (const m of messageFds.splice(0)) m.close();
+  for (const p of planes.splice(0)) p.close();
   for (const fd of ownedFds) closeFd(fd);
   ownedFds.clear();
 });
 
-function track(fd: number, options: ConstructorParameters<typeof MessageFd>[1]): MessageFd {
-  const m = new MessageFd(fd, options);
+/** A data plane on the TAP with a stand-in device endpoint; the test holds the device's far end. */
+function plane(fd: number, tapSlot: number, onTapHangup: (errno: number) => void = () => undefined, onCapture: (bytes: number) => void = () => undefined) {
+  const p = new DataPlane(fd, { tapSlot, frag: false }, { onLinkLost() {}, onModeChange() {}, onCapture, onTapHangup });
   ownedFds.delete(fd);
-  messageFds.push(m);
-  return m;
+  planes.push(p);
+  const [ours, remote] = seqpacketPair();
+  ownedFds.add(remote);
+  p.attachDevice(ours, { maxPayload: tapSlot, batchIoctl: false, room: 'pollout', busyErrnos: [11], dropErrnos: [], retryMinMs: 2, retryMaxMs: 50 });
+  return { p, remote };
 }
 
 describe.skipIf(!isRoot)('TAP devices (root, in a private netns)', () => {
@@ -148,95 +152,76 @@ describe.skipIf(!isRoot)('TAP devices (root, in a private netns)', () => {
       return true;
     }
 
-    it('reads frames queued while paused as one batch, exact headers', async () => {
+    it('reads frames the kernel sends, exact headers, and hands them on in order', async () => {
       const fd = tapWithAddress('rpmt0');
-      const batches: { count: number; frames: Buffer[] }[] = [];
-      const m = track(fd, {
-        slotSize: 1600,
-        batch: 64,
-        onReadable(count) {
-          const frames: Buffer[] = [];
-          for (let i = 0; i < count; i++) frames.push(Buffer.from(m.rx.buffer.subarray(i * 1600, i * 1600 + m.rx.lengths[i]!)));
-          batches.push({ count, frames });
-        },
-      });
-      m.pauseRead();
-      // 10 requests nobody answers; they wait in the TAP's queue.
+      const { remote } = plane(fd, 1600);
+      // 10 requests nobody answers.
       await run('ip', ['netns', 'exec', NS, 'ping', '-q', '-c', '10', '-i', '0.01', '-W', '0.05', '-s', '100', PEER_IP]).catch(() => {});
-      expect(batches).toHaveLength(0);
-      m.resumeRead();
-      await new Promise((r) => setTimeout(r, 100));
-      expect(batches).toHaveLength(1);
-      expect(batches[0]!.count).toBe(10);
-      for (const frame of batches[0]!.frames) {
+      const frames: Buffer[] = [];
+      await until('10 frames', () => (frames.push(...drain(remote)), frames.length >= 10));
+      for (const [i, frame] of frames.entries()) {
         expect(frame.length).toBe(14 + 20 + 8 + 100);
         expect([...frame.subarray(0, 6)]).toEqual(PEER_MAC);
         expect(frame.subarray(6, 12).toString('hex')).toBe(TAP_MAC.replaceAll(':', ''));
         expect(frame.readUInt16BE(12)).toBe(0x0800);
         expect(frame.subarray(30, 34).join('.')).toBe(PEER_IP);
         expect(frame[34]).toBe(8); // echo request
+        expect(frame.readUInt16BE(40)).toBe(i + 1); // icmp_seq: in order
       }
     });
 
-    it('answers pings by writing the replies back in one writeBatch per batch', async () => {
+    it('answers pings: the replies the remote sends back reach the kernel', async () => {
       const fd = tapWithAddress('rpmt0');
-      const out = { buffer: Buffer.alloc(64 * 1600), lengths: new Uint32Array(64) };
+      const { p, remote } = plane(fd, 1600);
       let replies = 0;
-      let failed = 0;
-      const m = track(fd, {
-        slotSize: 1600,
-        batch: 64,
-        onReadable(count) {
-          let n = 0;
-          for (let i = 0; i < count; i++) {
-            const frame = m.rx.buffer.subarray(i * 1600, i * 1600 + m.rx.lengths[i]!);
-            if (!echoReply(frame)) continue;
-            frame.copy(out.buffer, n * 1600);
-            out.lengths[n++] = frame.length;
-          }
-          const written = m.writeBatch(out.buffer, 1600, out.lengths, 0, n);
-          replies += written;
-          if (written !== n) failed++;
-        },
-      });
-      const { stdout } = await run('ip', ['netns', 'exec', NS, 'ping', '-c', '20', '-i', '0.01', '-W', '1', PEER_IP]);
-      expect(stdout).toMatch(/20 packets transmitted, 20 received/);
+      const answer = setInterval(() => {
+        const requests = drain(remote).filter(echoReply);
+        replies += put(remote, requests);
+      }, 1);
+      try {
+        const { stdout } = await run('ip', ['netns', 'exec', NS, 'ping', '-c', '20', '-i', '0.01', '-W', '1', PEER_IP]);
+        expect(stdout).toMatch(/20 packets transmitted, 20 received/);
+      } finally {
+        clearInterval(answer);
+      }
       expect(replies).toBe(20);
-      expect(failed).toBe(0);
+      expect(p.counters().rxPackets).toBe(20);
     });
 
-    it('reports a frame longer than slotSize with its true length', async () => {
+    it('counts a frame longer than the endpoint payload as oversize, with its true length', async () => {
       const fd = tapWithAddress('rpmt0');
-      const lengths: number[] = [];
-      const m = track(fd, {
-        slotSize: 600,
-        batch: 8,
-        onReadable(count) {
-          lengths.push(...m.rx.lengths.subarray(0, count));
-        },
+      const capture = Buffer.alloc(1 << 16);
+      const records: Array<[number | undefined, number]> = [];
+      const { p, remote } = plane(fd, 600, undefined, (bytes) => {
+        for (const r of captureRecords(capture, bytes)) records.push([r.reason, r.originalLength]);
       });
+      p.setCapture(capture);
       await run('ip', ['netns', 'exec', NS, 'ping', '-c', '1', '-W', '0.2', '-s', '1000', PEER_IP]).catch(() => {});
       await run('ip', ['netns', 'exec', NS, 'ping', '-c', '1', '-W', '0.2', '-s', '100', PEER_IP]).catch(() => {});
-      await new Promise((r) => setTimeout(r, 50));
-      expect(lengths).toEqual([14 + 20 + 8 + 1000, 14 + 20 + 8 + 100]);
+      const got: Buffer[] = [];
+      await until('the small frame', () => (got.push(...drain(remote)), got.length >= 1));
+      expect(got.map((f) => f.length)).toEqual([14 + 20 + 8 + 100]);
+      expect(p.counters().txOversize).toBe(1);
+      // Captured: the drop (reason 0 = oversize) with its true length, then the frame sent.
+      expect(records).toEqual([[0, 14 + 20 + 8 + 1000], [undefined, 14 + 20 + 8 + 100]]);
     });
 
-    it('refuses a runt frame with EINVAL in lastErrno, and goes on with the next call', () => {
+    it('drops a runt from the endpoint (counted, never written) and delivers the next frame', async () => {
       const fd = tapWithAddress('rpmt0');
-      const m = track(fd, { slotSize: 100, batch: 1, onReadable() {} });
-      const buf = Buffer.alloc(200);
-      expect(m.writeBatch(buf, 100, new Uint32Array([5, 60]), 0, 2)).toBe(0);
-      expect(m.lastErrno).toBe(constants.errno.EINVAL);
-      expect(m.writeBatch(buf, 100, new Uint32Array([5, 60]), 1, 2)).toBe(1);
-      expect(m.lastErrno).toBe(0);
+      const { p, remote } = plane(fd, 600);
+      const reply = Buffer.alloc(60);
+      put(remote, [Buffer.alloc(5), reply]);
+      await until('two frames handled', () => {
+        const c = p.counters();
+        return c.rxRunt + c.rxPackets >= 2;
+      });
+      expect(p.counters().rxRunt).toBe(1);
     });
 
-    it('calls onHangup when the interface is deleted under it', async () => {
+    it('reports the TAP going away when the interface is deleted under it', async () => {
       const fd = tapWithAddress('rpmt0');
-      let notify: ((errno: number) => void) | undefined;
-      const m = track(fd, { slotSize: 1600, batch: 8, onReadable() {}, onHangup: (e) => notify?.(e) });
       const hangup = new Promise<number>((resolve, reject) => {
-        notify = resolve;
+        plane(fd, 1600, resolve);
         setTimeout(() => reject(new Error('no hangup within 2 s')), 2000);
       });
       inNs('ip', 'link', 'del', 'rpmt0');

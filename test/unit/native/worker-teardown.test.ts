@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { addon } from '../../../src/native/addon.js';
 
 describe('native binding in a worker thread', () => {
-  it('is torn down cleanly when the worker is terminated with open MessageFd and FdWatch', async () => {
+  it('is torn down cleanly when the worker is terminated with a running DataPlane and an FdWatch', async () => {
     addon(); // make sure it is built, with the usual message if not
     const file = resolve('build/Release/rpmsg_eth_native.node');
     const worker = new Worker(
@@ -14,13 +14,21 @@ describe('native binding in a worker thread', () => {
       const { createRequire } = require('node:module');
       const { parentPort } = require('node:worker_threads');
       const native = createRequire(${JSON.stringify(file)})(${JSON.stringify(file)});
-      const [a, b] = native.seqpacketPair();
-      const arena = Buffer.alloc(4 * 100 + 1);
-      const lengths = new Uint32Array(4);
-      const m = new native.MessageFd(b, 100, 4, arena, lengths, (n) => parentPort.postMessage('read ' + n), () => {}, () => {});
+      const fs = require('node:fs');
+      const [tapOurs, tap] = native.seqpacketPair();
+      const [devOurs, remote] = native.seqpacketPair();
+      const plane = new native.DataPlane(tapOurs, { tapSlot: 100, frag: false },
+        { onLinkLost() {}, onModeChange() {}, onCapture() {}, onTapHangup() {} });
+      plane.attachDevice(devOurs, { maxPayload: 100, batchIoctl: false, room: 'pollout', busyErrnos: [11], dropErrnos: [], retryMinMs: 2, retryMaxMs: 50 });
       const w = new native.FdWatch(native.seqpacketListen('@rpmsg-eth-worker-' + process.pid), () => {});
-      const out = new native.MessageFd(a, 100, 1, Buffer.alloc(101), new Uint32Array(1), () => {}, () => {}, () => {});
-      out.writeBatch(Buffer.alloc(100), 100, new Uint32Array([7]), 0, 1);
+      fs.writeSync(tap, Buffer.alloc(60, 2));
+      const poll = setInterval(() => {
+        try {
+          const n = fs.readSync(remote, Buffer.alloc(200));
+          clearInterval(poll);
+          parentPort.postMessage('read ' + n);
+        } catch {}
+      }, 5);
       `,
       { eval: true },
     );
@@ -28,7 +36,7 @@ describe('native binding in a worker thread', () => {
       worker.once('message', res);
       worker.once('error', rej);
     });
-    expect(first).toBe('read 1');
+    expect(first).toBe('read 60');
     const code = await worker.terminate();
     expect(code).toBe(1); // terminated, not crashed
     // The main thread's binding still works afterwards.

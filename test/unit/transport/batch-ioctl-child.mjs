@@ -1,6 +1,7 @@
-// Run by batch-ioctl.test.ts in a child node with rpmsg-eth-shim.so preloaded: drives MessageFd's
-// batchIoctl mode over a seqpacket pair and prints what it saw as one JSON object.
-import { MessageFd, seqpacketPair, rpmsgEthInfo } from '../../../dist/src/native/index.js';
+// Run by batch-ioctl.test.ts in a child node with rpmsg-eth-shim.so preloaded: drives the data plane's
+// device endpoint in batch-ioctl mode over seqpacket pairs and prints what it saw as one JSON object.
+import { readSync, writeSync } from 'node:fs';
+import { DataPlane, seqpacketPair, rpmsgEthInfo } from '../../../dist/src/native/index.js';
 
 const out = {};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -12,117 +13,141 @@ async function until(cond, ms = 3000) {
   }
   return true;
 }
-function arena(sizes, slot) {
-  const buffer = Buffer.alloc(sizes.length * slot);
-  const lengths = new Uint32Array(sizes);
-  sizes.forEach((n, i) => {
-    for (let j = 0; j < n; j++) buffer[i * slot + j] = (i * 7 + j) & 0xff;
-  });
-  return { buffer, lengths };
-}
-
-// A plain MessageFd on the far end collects messages.
-function remoteOf(fd) {
+function drain(fd) {
   const got = [];
-  const m = new MessageFd(fd, {
-    slotSize: 1024,
-    batch: 64,
-    onReadable(n) {
-      for (let i = 0; i < n; i++) got.push(Buffer.from(m.rx.buffer.subarray(i * 1024, i * 1024 + m.rx.lengths[i])));
-    },
+  const buf = Buffer.alloc(2048);
+  for (;;) {
+    try {
+      got.push(Buffer.from(buf.subarray(0, readSync(fd, buf))));
+    } catch {
+      return got;
+    }
+  }
+}
+function put(fd, frames) {
+  let n = 0;
+  for (const f of frames) {
+    try {
+      writeSync(fd, f);
+    } catch {
+      return n;
+    }
+    n++;
+  }
+  return n;
+}
+function frame(len, i) {
+  const f = Buffer.alloc(len);
+  for (let j = 0; j < len; j++) f[j] = (i * 7 + j) & 0xff;
+  f[0] = 2;
+  return f;
+}
+/** A data plane whose "TAP" is a seqpacket pair too; the device pair's far end is the remote. */
+function plane(opts = {}) {
+  const [tapOurs, tap] = seqpacketPair();
+  const [devOurs, remote] = seqpacketPair();
+  const losses = [];
+  const p = new DataPlane(tapOurs, { tapSlot: 496, frag: false }, {
+    onLinkLost: (errno) => losses.push(errno),
+    onModeChange() {},
+    onCapture() {},
+    onTapHangup() {},
   });
-  return { m, got };
+  p.attachDevice(devOurs, { maxPayload: 496, batchIoctl: true, room: 'pollout', busyErrnos: [11], dropErrnos: [12, 105], retryMinMs: 2, retryMaxMs: 50, ...opts });
+  return { p, tap, remote, losses };
 }
 
 // 1. INFO through the shim.
 {
   const [a, b] = seqpacketPair();
   out.info = rpmsgEthInfo(a);
-  const dev = new MessageFd(a, { slotSize: 496, batch: 8, batchIoctl: true, onReadable() {} });
-  dev.close();
-  new MessageFd(b, { slotSize: 8, batch: 1, onReadable() {} }).close();
 }
 
-// 2. tx: 300 messages (some already dropped, length 0) in one writeBatch; then mid-batch EMSGSIZE.
+// 2. tx: 300 frames offered at once go out in write ioctls of several frames, bytes exact.
 {
-  const [a, b] = seqpacketPair();
-  const dev = new MessageFd(a, { slotSize: 496, batch: 8, batchIoctl: true, onReadable() {} });
-  const remote = remoteOf(b);
-  // Small messages so that all fit the socket buffer; more than one ioctl's worth (256).
-  const sizes = Array.from({ length: 270 }, (_, i) => (i % 50 === 7 ? 0 : 14 + (i % 20)));
-  const { buffer, lengths } = arena(sizes, 496);
-  out.txWritten = dev.writeBatch(buffer, 496, lengths, 0, 270);
-  out.txErrno = dev.lastErrno;
-  await until(() => remote.got.length >= sizes.filter(Boolean).length);
-  const want = [];
-  sizes.forEach((n, i) => n && want.push(buffer.subarray(i * 496, i * 496 + n)));
-  out.txExact = remote.got.length === want.length && want.every((w, i) => w.equals(remote.got[i]));
-  // With a maximum payload of 200 (the shim reads it on every call), [100, 250, 100] stops at 250
-  // with EMSGSIZE after the first went.
-  process.env.RPMSG_SHIM_MAX_PAYLOAD = '200';
-  const over = arena([100, 250, 100], 300);
-  out.overWritten = dev.writeBatch(over.buffer, 300, over.lengths, 0, 3);
-  out.overErrno = dev.lastErrno;
-  out.overRest = dev.writeBatch(over.buffer, 300, over.lengths, 2, 3);
-  delete process.env.RPMSG_SHIM_MAX_PAYLOAD;
-  // 3. EAGAIN: write until the socket is full, then waitWritable -> onWritable once the remote drains.
-  remote.m.pauseRead();
-  await sleep(20);
-  const fill = arena(Array.from({ length: 64 }, () => 150), 496);
-  let rounds = 0;
-  while (rounds++ < 100 && dev.writeBatch(fill.buffer, 496, fill.lengths, 0, 64) === 64);
-  out.fullErrno = dev.lastErrno;
-  dev.close();
-  remote.m.close();
-}
-
-// 4. EAGAIN -> waitWritable -> onWritable; rx batches; oversize rx; hangup as EPIPE.
-{
-  const [a, b] = seqpacketPair();
-  let writable = 0;
-  const batches = [];
+  const { p, tap, remote } = plane();
+  const frames = Array.from({ length: 300 }, (_, i) => frame(14 + (i % 20), i));
+  let offered = put(tap, frames);
   const got = [];
-  let hangup;
-  const dev = new MessageFd(a, {
-    slotSize: 200,
-    batch: 64,
-    batchIoctl: true,
-    onReadable(n) {
-      batches.push(n);
-      for (let i = 0; i < n; i++) got.push(dev.rx.lengths[i] > 200 ? dev.rx.lengths[i] : Buffer.from(dev.rx.buffer.subarray(i * 200, i * 200 + dev.rx.lengths[i])));
-    },
-    onWritable() {
-      writable++;
-    },
-    onHangup(errno) {
-      hangup = errno;
-    },
+  await until(() => {
+    got.push(...drain(remote));
+    if (offered < frames.length) offered += put(tap, frames.slice(offered));
+    return got.length >= frames.length;
   });
-  const remote = remoteOf(b);
-  remote.m.pauseRead();
-  const fill = arena(Array.from({ length: 64 }, () => 150), 200);
-  let rounds = 0;
-  while (rounds++ < 100 && dev.writeBatch(fill.buffer, 200, fill.lengths, 0, 64) === 64);
-  dev.waitWritable();
-  await sleep(50);
-  out.writableWhileFull = writable;
-  remote.m.resumeRead();
-  out.writableAfterDrain = (await until(() => writable === 1)) ? writable : -1;
+  out.txExact = got.length === frames.length && frames.every((f, i) => f.equals(got[i]));
+  out.txPackets = p.counters().txPackets;
+  p.close();
+}
 
-  // rx: 100 messages sent at once, one of them (index 40) longer than the 200-byte slot.
-  dev.pauseRead();
-  const sizes = Array.from({ length: 100 }, (_, i) => (i === 40 ? 300 : 20 + i));
-  const msgs = arena(sizes, 300);
-  out.rxSent = remote.m.writeBatch(msgs.buffer, 300, msgs.lengths, 0, 100);
-  dev.resumeRead();
-  await until(() => got.length >= 100);
-  out.rxBatches = batches;
-  out.rxOversize = got[40];
-  out.rxExact = sizes.every((n, i) => i === 40 || (Buffer.isBuffer(got[i]) && got[i].equals(msgs.buffer.subarray(i * 300, i * 300 + n))));
-  remote.m.close();
-  await until(() => hangup !== undefined);
-  out.hangupErrno = hangup;
-  dev.close();
+// 3. EMSGSIZE from the module (its maxPayload 200 < ours): that frame is dropped oversize, the rest go.
+{
+  process.env.RPMSG_SHIM_MAX_PAYLOAD = '200';
+  const { p, tap, remote } = plane();
+  put(tap, [frame(100, 1), frame(250, 2), frame(100, 3)]);
+  const got = [];
+  await until(() => (got.push(...drain(remote)), got.length >= 2));
+  await sleep(20);
+  out.overSent = got.map((g) => g.length);
+  out.overDrops = p.counters().txOversize;
+  delete process.env.RPMSG_SHIM_MAX_PAYLOAD;
+  p.close();
+}
+
+// 4. A full queue (EAGAIN): frames wait; POLLOUT once the remote drains; all arrive in order.
+{
+  const { p, tap, remote } = plane();
+  const frames = Array.from({ length: 2000 }, (_, i) => {
+    const f = frame(150, i);
+    f.writeUInt32BE(i, 14);
+    return f;
+  });
+  let offered = put(tap, frames);
+  await sleep(100);
+  out.heldWhileFull = p.counters().txPackets < 2000;
+  const got = [];
+  await until(() => {
+    got.push(...drain(remote));
+    if (offered < frames.length) offered += put(tap, frames.slice(offered));
+    return got.length >= frames.length;
+  }, 10_000);
+  out.fullInOrder = got.length === 2000 && got.every((g, i) => g.readUInt32BE(14) === i);
+  out.fullDrops = p.counters().txBusy + p.counters().txOversize;
+  p.close();
+}
+
+// 5. rx: 100 frames in READ_BATCH ioctls, one longer than the slot (taken out whole, counted oversize);
+//    then the remote closes: EPIPE from READ_BATCH is the link lost with EPIPE.
+{
+  const { p, tap, remote, losses } = plane();
+  const sizes = Array.from({ length: 100 }, (_, i) => (i === 40 ? 600 : 20 + i));
+  const frames = sizes.map((n, i) => frame(n, i));
+  out.rxSent = put(remote, frames);
+  const got = [];
+  await until(() => (got.push(...drain(tap)), got.length >= 99));
+  out.rxExact = got.length === 99 && frames.filter((_, i) => i !== 40).every((f, i) => f.equals(got[i]));
+  out.rxOversize = p.counters().rxOversize;
+  const { closeSync } = await import('node:fs');
+  closeSync(remote);
+  await until(() => losses.length > 0);
+  out.hangupErrno = losses[0];
+  p.close();
+}
+
+// 6. batchIoctl on an fd that is not an rpmsg-eth device is refused, naming the ioctl.
+{
+  const [tapOurs] = seqpacketPair();
+  const p = new DataPlane(tapOurs, { tapSlot: 496, frag: false }, { onLinkLost() {}, onModeChange() {}, onCapture() {}, onTapHangup() {} });
+  const [pa] = seqpacketPair();
+  try {
+    process.env.RPMSG_SHIM_REFUSE_INFO = '1';
+    p.attachDevice(pa, { maxPayload: 496, batchIoctl: true, room: 'pollout', busyErrnos: [11], dropErrnos: [], retryMinMs: 2, retryMaxMs: 50 });
+    out.refused = 'no';
+  } catch (err) {
+    out.refused = err.message;
+  } finally {
+    delete process.env.RPMSG_SHIM_REFUSE_INFO;
+  }
+  p.close();
 }
 
 console.log(JSON.stringify(out));

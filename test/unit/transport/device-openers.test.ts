@@ -5,13 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MessageFd, seqpacketPair, closeFd } from '../../../src/native/index.js';
 import { KmodTransport } from '../../../src/transport/kmod.js';
 import { RpmsgCharTransport } from '../../../src/transport/rpmsg-char.js';
 import type { ChannelLink } from '../../../src/transport/transport.js';
 import { UserError } from '../../../src/util/errors.js';
 import { FakeSysfs } from './fake-sysfs.js';
-import { Recorder, silentLog, testPlan, until } from './stand-in.js';
+import { PlaneRig, until } from '../../helpers/plane-rig.js';
+import { silentLog, testPlan } from './stand-in.js';
 
 const trees: FakeSysfs[] = [];
 const links: ChannelLink[] = [];
@@ -20,8 +20,16 @@ function tree(): FakeSysfs {
   trees.push(t);
   return t;
 }
+const rigs: PlaneRig[] = [];
+/** The data plane the transport hands its endpoint to. */
+function events(): PlaneRig {
+  const r = new PlaneRig();
+  rigs.push(r);
+  return r;
+}
 afterEach(async () => {
   for (const l of links.splice(0)) await l.close();
+  for (const r of rigs.splice(0)) r.close();
   for (const t of trees.splice(0)) t.remove();
 });
 
@@ -38,7 +46,7 @@ describe('kmod device', () => {
   it('a missing device with the module not loaded is a UserError naming the device and the fix', async () => {
     const t = tree();
     const kmod = new KmodTransport({ log: silentLog, devDir: t.paths.devDir, moduleDir: join(t.root, 'no-module') });
-    const err = await rejection(kmod.open(testPlan(), new Recorder()));
+    const err = await rejection(kmod.open(testPlan(), events()));
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toContain(`${t.paths.devDir}/rpmsg-eth3 does not exist`);
     expect(err.message).toContain('modprobe rpmsg_eth');
@@ -49,7 +57,7 @@ describe('kmod device', () => {
     const t = tree();
     mkdirSync(join(t.root, 'module'));
     const kmod = new KmodTransport({ log: silentLog, devDir: t.paths.devDir, moduleDir: join(t.root, 'module'), reopenMs: 10 });
-    const link = await kmod.open(testPlan(), new Recorder());
+    const link = await kmod.open(testPlan(), events());
     links.push(link);
     expect(link.up).toBe(false);
     expect(link.maxPayload).toBe(496);
@@ -58,42 +66,30 @@ describe('kmod device', () => {
   it('a device that does not answer the INFO ioctl is refused with a clear message', async () => {
     const t = tree();
     symlinkSync('/dev/null', join(t.paths.devDir, 'rpmsg-eth3'));
-    const err = await rejection(new KmodTransport({ log: silentLog, devDir: t.paths.devDir }).open(testPlan(), new Recorder()));
+    const err = await rejection(new KmodTransport({ log: silentLog, devDir: t.paths.devDir }).open(testPlan(), events()));
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toMatch(/rpmsg-eth3 is not an rpmsg-eth device .*RPMSG_ETH_IOC_INFO/);
-  });
-
-  it('MessageFd refuses batchIoctl on an fd that is not an rpmsg-eth device', () => {
-    const [a, b] = seqpacketPair();
-    try {
-      expect(() => new MessageFd(a, { slotSize: 496, batch: 8, batchIoctl: true, onReadable() {} })).toThrow(
-        /batch ioctls need an rpmsg-eth device/,
-      );
-    } finally {
-      closeFd(a);
-      closeFd(b);
-    }
   });
 });
 
 describe('rpmsg-char endpoint', () => {
   it('no rpmsg bus at all: a UserError that says which modules to load', async () => {
     const t = tree();
-    const err = await rejection(new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), new Recorder()));
+    const err = await rejection(new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), events()));
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toContain('no rpmsg bus');
   });
 
   it('the channel is on a bus without rpmsg_ctrl: a UserError telling to load rpmsg_ctrl/rpmsg_char', async () => {
     const t = tree().rpmsgBus().channel('virtio0', 'nokia-test-channel', 0x400, 0x30);
-    const err = await rejection(new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), new Recorder()));
+    const err = await rejection(new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), events()));
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toMatch(/nokia-test-channel .* no rpmsg_ctrl device: load rpmsg_char .*modprobe rpmsg_ctrl/);
   });
 
   it('no rpmsg_ctrl yet (remote core not started): link down, waiting', async () => {
     const t = tree().rpmsgBus();
-    const link = await new RpmsgCharTransport({ log: silentLog, paths: t.paths, reopenMs: 10 }).open(testPlan(), new Recorder());
+    const link = await new RpmsgCharTransport({ log: silentLog, paths: t.paths, reopenMs: 10 }).open(testPlan(), events());
     links.push(link);
     expect(link.up).toBe(false);
     expect(link.maxPayload).toBe(496);
@@ -102,7 +98,7 @@ describe('rpmsg-char endpoint', () => {
   it('creating the endpoint goes through the ctrl device; a refusal names the endpoint and the ctrl', async () => {
     // /dev/null stands in for rpmsg_ctrl0: it refuses RPMSG_CREATE_EPT_IOCTL (ENOTTY).
     const t = tree().rpmsgBus().channel('virtio0', 'nokia-test-channel', 0x400, 0x30).ctrl('virtio0', 0, '/dev/null');
-    const err = await rejection(new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), new Recorder()));
+    const err = await rejection(new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), events()));
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toContain(`creating the rpmsg_char endpoint nokia-test-channel 0x30->0x30 on ${t.paths.devDir}/rpmsg_ctrl0`);
     expect(err.message).toContain('RPMSG_CREATE_EPT_IOCTL');
@@ -116,11 +112,11 @@ describe('rpmsg-char endpoint', () => {
       .endpoint('virtio0', 0, 5, 'nokia-test-channel', 0x30, 0x30);
     // A FIFO stands in for /dev/rpmsg5: it opens non-blocking and polls.
     execFileSync('mkfifo', [join(t.paths.devDir, 'rpmsg5')]);
-    const events = new Recorder();
-    const link = await new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), events);
+    const rig = events();
+    const link = await new RpmsgCharTransport({ log: silentLog, paths: t.paths }).open(testPlan(), rig);
     links.push(link);
     expect(link.up).toBe(true);
-    expect(events.linkChanges).toEqual([true]);
+    expect(rig.linkUp).toBe(true);
     // The FIFO refuses RPMSG_DESTROY_EPT_IOCTL: close() logs that and still closes.
     await link.close();
     expect(link.up).toBe(false);
@@ -132,7 +128,7 @@ describe('rpmsg-char endpoint', () => {
     const ctrl = join(t.paths.devDir, 'rpmsg_ctrl0');
     const link = await new RpmsgCharTransport({ log: silentLog, paths: t.paths, ctrlDevice: ctrl, reopenMs: 10 }).open(
       testPlan(),
-      new Recorder(),
+      events(),
     );
     links.push(link);
     expect(link.up).toBe(false);

@@ -2,7 +2,8 @@
 // SOCK_SEQPACKET fds with the semantics the header documents, so that the native binding's
 // batch-ioctl path runs against a socket pair standing in for /dev/rpmsg-ethN. Every other ioctl
 // goes to libc. Environment: RPMSG_SHIM_MAX_PAYLOAD (default 496); RPMSG_SHIM_TRACE names a file
-// that gets one line per batch ioctl: "R|W <count asked> <result>".
+// that gets one line per batch ioctl: "R|W <count asked> <result>"; RPMSG_SHIM_REFUSE_INFO makes INFO
+// fail as on a device that is not ours.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -91,6 +92,10 @@ int ioctl(int fd, unsigned long request, ...) {
     switch (request) {
       case RPMSG_ETH_IOC_INFO: {
         struct rpmsg_eth_info* info = arg;
+        if (getenv("RPMSG_SHIM_REFUSE_INFO")) {
+          errno = ENOTTY;
+          return -1;
+        }
         memset(info, 0, sizeof *info);
         info->api_version = RPMSG_ETH_API_VERSION;
         info->max_payload = max_payload();
