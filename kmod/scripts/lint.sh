@@ -46,6 +46,7 @@ while IFS= read -r kbuild; do
 	if ! make -C "$KDIR" M="$dir" W=1 C=1 -j"${JOBS:-2}" modules \
 		KBUILD_EXTRA_SYMBOLS="$cache/rpmsg-core/Module.symvers" \
 		RPMSG_ETH_CFLAGS="$("$here/build-rpmsg-core.sh" --cflags)" \
+		RPMSG_SRC_DIR="$cache/rpmsg-core" \
 		>"$log" 2>&1; then
 		cat "$log"
 		echo "FAIL: build of kmod$rel failed" >&2
