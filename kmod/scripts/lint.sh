@@ -5,7 +5,9 @@
 #     any warning fails;
 #  2. checkpatch.pl --strict (from Debian's linux-source package) on every
 #     .c/.h file; any finding fails. LINUX_VERSION_CODE is the one accepted
-#     finding, and only inside kmod/rpmsg_eth_compat.h.
+#     finding, and only inside the compat headers;
+#  3. W=1 + sparse compile against Debian's linux-source-6.12, configured
+#     and prepared for external modules by test/kmod/kernel/build.sh.
 #
 # usage: kmod/scripts/lint.sh        (KDIR/KVER/JOBS as build-rpmsg-core.sh)
 set -euo pipefail
@@ -84,14 +86,44 @@ for f in "${files[@]}"; do
 	fi
 done
 
-# LINUX_VERSION_CODE belongs in the compatibility header only.
+# LINUX_VERSION_CODE belongs in the compatibility headers only.
 if stray=$(cd "$repo" && grep -ln LINUX_VERSION_CODE "${files[@]}" |
-	grep -vx kmod/rpmsg_eth_compat.h); then
-	echo "FAIL: LINUX_VERSION_CODE outside kmod/rpmsg_eth_compat.h: $stray" >&2
+	grep -vx -e kmod/rpmsg_eth_compat.h -e kmod/test/vx_emu_compat.h); then
+	echo "FAIL: LINUX_VERSION_CODE outside the compat headers: $stray" >&2
 	fail=1
 fi
 
+# --- 3. a second kernel version: Debian's linux-source-6.12 -----------------
+# Configured as the x86-64 test kernel and prepared for external modules
+# (modules_prepare, cached like the test kernels). Such a tree has no
+# Module.symvers, so the objects are compiled (W=1, sparse) but not linked.
+kdir612=$(KERNEL_SOURCE=linux-source-6.12 "$repo/test/kmod/kernel/build.sh" x86_64 --prepare |
+	tail -n1) || die "preparing linux-source-6.12 failed"
+ver612=$(make -s -C "$kdir612" kernelversion 2>/dev/null)
+scratch612=$cache/lint/kmod-6.12
+rm -rf "$scratch612"
+cp -r "$scratch" "$scratch612"
+find "$scratch612" -type f ! -name '*.c' ! -name '*.h' ! -name Kbuild ! -name Makefile -delete
+while IFS= read -r kbuild; do
+	dir=$(dirname "$kbuild")
+	rel=${dir#"$scratch612"}
+	log=$cache/lint/build-6.12${rel//\//_}.log
+	mapfile -t objs < <(cd "$dir" && ls ./*.c | sed 's|^\./||; s|\.c$|.o|')
+	echo "== make W=1 C=1 against $ver612 (compile only): kmod$rel"
+	if ! make -C "$kdir612" M="$dir" W=1 C=1 -j"${JOBS:-2}" \
+		RPMSG_SRC_DIR="$kdir612/source/drivers/rpmsg" "${objs[@]}" >"$log" 2>&1; then
+		cat "$log"
+		echo "FAIL: compiling kmod$rel against $ver612 failed" >&2
+		fail=1
+		continue
+	fi
+	if grep -iE '(warning|error|note):' "$log"; then
+		echo "FAIL: warnings compiling kmod$rel against $ver612 (log: $log)" >&2
+		fail=1
+	fi
+done < <(find "$scratch612" -name Kbuild | sort)
+
 if [ "$fail" = 0 ]; then
-	echo "lint: OK (W=1 C=1 against $KDIR, checkpatch --strict)"
+	echo "lint: OK (W=1 C=1 against $KDIR and $ver612, checkpatch --strict)"
 fi
 exit "$fail"

@@ -44,6 +44,7 @@
 #include <linux/workqueue.h>
 
 #include "vx_emu.h"
+#include "vx_emu_compat.h"
 
 /*
  * Wire format of virtio rpmsg (drivers/rpmsg/virtio_rpmsg_bus.c keeps these
@@ -462,36 +463,57 @@ static void emu_del_vqs(struct virtio_device *vdev)
 	}
 }
 
+/* One of Linux's two virtqueues, on rings in memory of ours. */
+static int emu_find_vq(struct virtio_device *vdev, unsigned int i,
+		       vq_callback_t *callback, const char *name, bool ctx)
+{
+	struct emu_vdev *ev = to_emu_vdev(vdev);
+	struct emu_vq *q = &ev->vqs[i];
+	unsigned int num = num_bufs / 2;
+
+	q->size = PAGE_ALIGN(vring_size(num, EMU_VRING_ALIGN));
+	q->pages = alloc_pages_exact(q->size, GFP_KERNEL | __GFP_ZERO);
+	if (!q->pages)
+		return -ENOMEM;
+	vring_init(&q->vr, num, q->pages, EMU_VRING_ALIGN);
+	q->vq = vring_new_virtqueue(i, num, EMU_VRING_ALIGN, vdev, true, ctx,
+				    q->pages, emu_notify, callback, name);
+	return q->vq ? 0 : -ENOMEM;
+}
+
+#if VX_EMU_VQS_INFO
+static int emu_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			struct virtqueue *vqs[],
+			struct virtqueue_info vqs_info[],
+			struct irq_affinity *desc)
+#else
 static int emu_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			struct virtqueue *vqs[], vq_callback_t *callbacks[],
 			const char * const names[], const bool *ctx,
 			struct irq_affinity *desc)
+#endif
 {
 	struct emu_vdev *ev = to_emu_vdev(vdev);
-	unsigned int i, num = num_bufs / 2;
+	unsigned int i;
+	int ret;
 
 	if (nvqs != EMU_NR_VQS)
 		return -EINVAL;
 	for (i = 0; i < nvqs; i++) {
-		struct emu_vq *q = &ev->vqs[i];
-
-		q->size = PAGE_ALIGN(vring_size(num, EMU_VRING_ALIGN));
-		q->pages = alloc_pages_exact(q->size, GFP_KERNEL | __GFP_ZERO);
-		if (!q->pages)
-			goto fail;
-		vring_init(&q->vr, num, q->pages, EMU_VRING_ALIGN);
-		q->vq = vring_new_virtqueue(i, num, EMU_VRING_ALIGN, vdev, true,
-					    ctx ? ctx[i] : false, q->pages,
-					    emu_notify, callbacks[i], names[i]);
-		if (!q->vq)
-			goto fail;
-		vqs[i] = q->vq;
+#if VX_EMU_VQS_INFO
+		ret = emu_find_vq(vdev, i, vqs_info[i].callback,
+				  vqs_info[i].name, vqs_info[i].ctx);
+#else
+		ret = emu_find_vq(vdev, i, callbacks[i], names[i],
+				  ctx ? ctx[i] : false);
+#endif
+		if (ret) {
+			emu_del_vqs(vdev);
+			return ret;
+		}
+		vqs[i] = ev->vqs[i].vq;
 	}
 	return 0;
-
-fail:
-	emu_del_vqs(vdev);
-	return -ENOMEM;
 }
 
 static void emu_reset(struct virtio_device *vdev)
@@ -575,8 +597,9 @@ static netdev_tx_t emu_ndo_start_xmit(struct sk_buff *skb,
 	struct emu_netpriv *priv = netdev_priv(ndev);
 	struct emu_chan *ch = priv->ch;
 
-	if ((ch->irq ? !emu_irq_ready(ch) : !READ_ONCE(ch->ev->ready)) ||
-	    !READ_ONCE(ch->announced)) {
+	/* irq: ch->irq stays while announced (see emu_irq_remove()) */
+	if (!READ_ONCE(ch->announced) ||
+	    (emu_irq_mode ? !emu_irq_ready(ch) : !READ_ONCE(ch->ev->ready))) {
 		atomic64_inc(&ch->tx_dropped);
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
@@ -589,7 +612,7 @@ static netdev_tx_t emu_ndo_start_xmit(struct sk_buff *skb,
 	skb_queue_tail(&ch->txq, skb);
 	if (skb_queue_len(&ch->txq) >= EMU_TXQ_LEN)
 		netif_stop_queue(ndev);
-	if (ch->irq)
+	if (emu_irq_mode)
 		emu_irq_kick_rx(ch);
 	else
 		schedule_work(&ch->ev->rx_work);

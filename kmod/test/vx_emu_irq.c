@@ -45,9 +45,10 @@ static unsigned int emu_irq_slots(void)
 	return num_bufs / 2;
 }
 
+/* A remote that is gone takes nothing: to senders, a ring that stays full. */
 static bool emu_irq_room(struct emu_irq *irq)
 {
-	return READ_ONCE(irq->gone) || skb_queue_len(&irq->ring) < emu_irq_slots();
+	return !READ_ONCE(irq->gone) && skb_queue_len(&irq->ring) < emu_irq_slots();
 }
 
 /* Queue a message for the remote; waits for a buffer if @wait. */
@@ -69,12 +70,7 @@ static int emu_irq_send(struct rpmsg_endpoint *ept, u32 dst, const void *data,
 		/* the destination rides in the control block */
 		memcpy(skb->cb, &dst, sizeof(dst));
 		spin_lock_irqsave(&irq->lock, flags);
-		if (irq->gone) {
-			spin_unlock_irqrestore(&irq->lock, flags);
-			kfree_skb(skb);
-			return -ENODEV;
-		}
-		if (skb_queue_len(&irq->ring) < emu_irq_slots()) {
+		if (!irq->gone && skb_queue_len(&irq->ring) < emu_irq_slots()) {
 			__skb_queue_tail(&irq->ring, skb);
 			spin_unlock_irqrestore(&irq->lock, flags);
 			irq_work_queue(&irq->tx_work);
@@ -320,9 +316,10 @@ void emu_irq_remove(struct emu_chan *ch)
 	spin_lock_irqsave(&irq->lock, flags);
 	irq->gone = true;
 	spin_unlock_irqrestore(&irq->lock, flags);
-	wake_up_interruptible_all(&irq->sendq);
 	WRITE_ONCE(ch->announced, false);
 	netif_carrier_off(ch->ndev);
+	/* vx<N>'s transmits that saw it announced are done with irq after this */
+	synchronize_net();
 	device_unregister(&irq->rpdev.dev);
 	wait_for_completion(&irq->released);
 	irq_work_sync(&irq->rx_work);

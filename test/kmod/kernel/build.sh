@@ -3,8 +3,10 @@
 # linux-source package: allnoconfig + the fragments in this folder, with
 # KASAN, lockdep, DEBUG_ATOMIC_SLEEP and kmemleak.
 #
-# usage: test/kmod/kernel/build.sh ARCH        ARCH: ppc | x86_64
-#        test/kmod/kernel/build.sh ARCH --dir  only print where it would be
+# usage: test/kmod/kernel/build.sh ARCH            ARCH: ppc | x86_64
+#        test/kmod/kernel/build.sh ARCH --dir      only print where it would be
+#        test/kmod/kernel/build.sh ARCH --prepare  configure and prepare for
+#                        external modules only (what lint.sh compiles against)
 # Prints the build directory (an O= tree: the image, the in-tree rpmsg
 # modules under drivers/rpmsg/, and what external modules build against).
 # environment:
@@ -28,6 +30,7 @@ srcpkg=${KERNEL_SOURCE:-linux-source-6.1}
 jobs=${JOBS:-2}
 
 arch=${1:-}
+mode=${2:-build}
 case $arch in
 ppc)
 	cross=powerpc-linux-gnu-
@@ -58,8 +61,11 @@ key=$( {
 	done
 } | sha256sum | cut -c1-12)
 out=$cache/$arch-$ver-$key
+if [ "$mode" = --prepare ]; then
+	out=$cache/$arch-$ver-prepared-$key
+fi
 
-if [ "${2:-}" = --dir ]; then
+if [ "$mode" = --dir ]; then
 	echo "$out"
 	exit 0
 fi
@@ -104,8 +110,12 @@ missing=$(grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$out/fragment.config" | s
 [ -z "$missing" ] || die "options the $arch kernel does not take (fix the fragment):
 $missing"
 
-echo "kernel: building $image and modules for $arch with -j$jobs (log: $out/build.log)" >&2
-if ! kmake -j"$jobs" "$image" modules >"$out/build.log" 2>&1; then
+targets=("$image" modules)
+if [ "$mode" = --prepare ]; then
+	targets=(modules_prepare)
+fi
+echo "kernel: making ${targets[*]} for $arch with -j$jobs (log: $out/build.log)" >&2
+if ! kmake -j"$jobs" "${targets[@]}" >"$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	die "building the $arch kernel failed (log: $out/build.log)"
 fi
