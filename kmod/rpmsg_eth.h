@@ -14,9 +14,9 @@
 
 #include <linux/atomic.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/rpmsg.h>
 #include <linux/skbuff.h>
-#include <linux/timer.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -82,6 +82,22 @@ struct rpmsg_eth_chan *rpmsg_eth_find_chan(const char *name);
 
 struct rpmsg_eth_link;
 
+/* first and longest delay between two tries on a full ring without poll */
+#define RPMSG_ETH_RETRY_MIN_US	20U
+#define RPMSG_ETH_RETRY_MAX_US	2000U
+
+/* The transmit thread's hook on the bus's poll (rpmsg_poll()). */
+struct rpmsg_eth_bus_wait {
+	poll_table pt;
+	struct rpmsg_eth_link *link;
+	struct rpmsg_eth_bus_entry {
+		wait_queue_head_t *wqh;
+		struct wait_queue_entry wait;
+		struct rpmsg_eth_link *link;
+	} e[2];
+	unsigned int n;
+};
+
 /**
  * struct rpmsg_eth_link_ops - how a link calls its front end
  * @rx: a message arrived; may run in hard-IRQ context
@@ -103,12 +119,14 @@ struct rpmsg_eth_link_ops {
  * @max_payload: largest frame, bounded by the bus and RPMSG_ETH_MAX_PAYLOAD
  * @buf_size: rpmsg buffer size, 0 if unknown
  * @dead: unbound; set under @tx_lock, read with READ_ONCE elsewhere
- * @stalled: the ring has not taken a frame for stall_ms
+ * @stalled: the ring has not taken a frame for stall_ms (written by
+ *            @tx_thread only)
  * @txq: frames waiting for a ring buffer, sent by @tx_thread
  * @tx_lock: serializes sending; guards @dead and @ept
  * @tx_thread: drains @txq, waiting on the bus for room
  * @tx_thread_wait: wakes @tx_thread
- * @stall_timer: fires when a waiting send takes longer than stall_ms
+ * @bus_wait: @tx_thread's entries on the bus's waitqueues
+ * @bus_progress: the bus woke @tx_thread
  */
 struct rpmsg_eth_link {
 	struct rpmsg_eth_chan *chan;
@@ -123,7 +141,8 @@ struct rpmsg_eth_link {
 	struct mutex tx_lock;	/* serializes sending; guards dead, ept */
 	struct task_struct *tx_thread;
 	wait_queue_head_t tx_thread_wait;
-	struct timer_list stall_timer;
+	struct rpmsg_eth_bus_wait bus_wait;
+	bool bus_progress;
 };
 
 int rpmsg_eth_link_start(struct rpmsg_eth_link *link,

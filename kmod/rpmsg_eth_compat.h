@@ -16,7 +16,7 @@
  *       reaches stock endpoints (/dev/rpmsg_ctrlN), not the in-kernel API
  *       this module uses; nothing to do here.
  * Others this module meets: rpmsg driver_override (4.11, needed for
- * match_names=0), timer_setup() (4.15), __poll_t (4.16), stream_open()
+ * match_names=0), rpmsg_poll() (4.14), __poll_t (4.16), stream_open()
  * (5.3), sysfs_emit() (5.10), rpmsg_get_mtu() (5.16), class_create()
  * without the owner (6.4). The module needs neither cdev_set_parent()
  * (4.11) nor compat_ptr_ioctl() (5.4): its one character device lives as
@@ -31,7 +31,6 @@
 #include <linux/eventpoll.h>
 #include <linux/poll.h>
 #include <linux/rpmsg.h>
-#include <linux/timer.h>
 
 /*
  * Without CONFIG_RPMSG linux/rpmsg.h declares inline stubs and the module
@@ -99,17 +98,14 @@ static inline int rpmsg_eth_trysendto(struct rpmsg_device *rpdev,
 }
 
 /*
- * Send, waiting until the bus has a buffer (virtio: woken by the remote
- * returning one, gives up after 15 s with -ERESTARTSYS) or a signal.
+ * The bus's poll on @ept (rpmsg_poll(), 4.14): queues @pt on the bus's
+ * waitqueues where the bus has a poll operation, nothing where it has not.
  */
-static inline int rpmsg_eth_sendto(struct rpmsg_device *rpdev,
-				   struct rpmsg_endpoint *ept,
-				   void *data, int len, u32 dst)
+static inline void rpmsg_eth_bus_poll(struct rpmsg_endpoint *ept,
+				      poll_table *pt)
 {
-#if RPMSG_ETH_BEFORE(4, 9, 0)
-	return rpmsg_send_offchannel(rpdev, ept->addr, dst, data, len);
-#else
-	return rpmsg_sendto(ept, data, len, dst);
+#if !RPMSG_ETH_BEFORE(4, 14, 0)
+	rpmsg_poll(ept, NULL, pt);
 #endif
 }
 
@@ -124,19 +120,6 @@ static inline size_t rpmsg_eth_get_mtu(struct rpmsg_endpoint *ept)
 	return 0;
 #endif
 }
-
-#if RPMSG_ETH_BEFORE(4, 15, 0)
-/* timer callbacks took an unsigned long; pass the timer itself */
-typedef void (*rpmsg_eth_timer_fn)(unsigned long);
-static inline void timer_setup(struct timer_list *timer,
-			       void (*fn)(struct timer_list *), unsigned int flags)
-{
-	setup_timer(timer, (rpmsg_eth_timer_fn)fn, (unsigned long)timer);
-}
-
-#define from_timer(var, timer, field) \
-	container_of(timer, typeof(*(var)), field)
-#endif
 
 #if RPMSG_ETH_BEFORE(4, 16, 0)
 /* file_operations.poll returned unsigned int */

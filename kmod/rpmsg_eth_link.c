@@ -7,12 +7,10 @@
  *
  * Transmit: a frame is sent at once when nothing is queued before it and
  * the ring has a free buffer; otherwise it is queued (at most tx_queue_len)
- * and the link's thread sends it. When the ring is full the thread makes a
- * blocking send, which the bus wakes when the remote returns buffers (on
- * virtio, the tx-complete interrupt): no polling. If that send has not
- * returned after stall_ms the link is stalled (counted in tx_stalls,
- * reported to the front end); the first frame the ring takes again ends
- * the stall. Stopping the link interrupts a blocking send with a signal.
+ * and the link's thread sends it. When the ring is full the thread waits
+ * for the bus to make progress (rpmsg_eth_send_wait()). If the ring takes
+ * nothing for stall_ms the link is stalled (counted in tx_stalls, reported
+ * to the front end); the first frame the ring takes again ends the stall.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -21,7 +19,7 @@
 
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
-#include <linux/sched/signal.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 
 #include "rpmsg_eth.h"
@@ -62,23 +60,17 @@ void rpmsg_eth_purge(struct rpmsg_eth_chan *chan, struct sk_buff_head *q,
 }
 
 /*
- * Send one frame, waiting for a ring buffer if @wait. Returns 0 when sent,
- * -ENOMEM when the ring is full (only without @wait), -ERESTARTSYS when a
- * wait was given up (signal or the bus's own timeout), another error when
+ * Send one frame without waiting. Returns 0 when sent, -ENOMEM when the
+ * ring is full (counted once per frame by the caller), another error when
  * the bus refused the frame (counted).
  */
-static int rpmsg_eth_send(struct rpmsg_eth_link *link, struct sk_buff *skb,
-			  bool wait)
+static int rpmsg_eth_send(struct rpmsg_eth_link *link, struct sk_buff *skb)
 {
 	struct rpmsg_eth_chan *chan = link->chan;
 	int ret;
 
-	if (wait)
-		ret = rpmsg_eth_sendto(link->rpdev, link->ept, skb->data,
-				       skb->len, chan->remote);
-	else
-		ret = rpmsg_eth_trysendto(link->rpdev, link->ept, skb->data,
-					  skb->len, chan->remote);
+	ret = rpmsg_eth_trysendto(link->rpdev, link->ept, skb->data, skb->len,
+				  chan->remote);
 	if (!ret) {
 		rpmsg_eth_count(chan, TX_PACKETS, 1);
 		rpmsg_eth_count(chan, TX_BYTES, skb->len);
@@ -88,13 +80,8 @@ static int rpmsg_eth_send(struct rpmsg_eth_link *link, struct sk_buff *skb,
 		return 0;
 	}
 	/* virtio says -ENOMEM when no tx buffer is free; others -EAGAIN */
-	if (!wait && (ret == -ENOMEM || ret == -EAGAIN || ret == -EBUSY)) {
-		rpmsg_eth_count(chan, TX_RING_FULL, 1);
+	if (ret == -ENOMEM || ret == -EAGAIN || ret == -EBUSY)
 		return -ENOMEM;
-	}
-	if (wait && (ret == -ERESTARTSYS || ret == -ETIMEDOUT ||
-		     ret == -ENOMEM || ret == -EAGAIN))
-		return -ERESTARTSYS;
 	rpmsg_eth_count(chan, TX_DROP_ERROR, 1);
 	dev_err_ratelimited(&link->rpdev->dev, "sending %u bytes to 0x%x: %d\n",
 			    skb->len, chan->remote, ret);
@@ -105,7 +92,7 @@ static void rpmsg_eth_set_stalled(struct rpmsg_eth_link *link, bool stalled)
 {
 	struct rpmsg_eth_chan *chan = link->chan;
 
-	if (READ_ONCE(link->stalled) == stalled)
+	if (link->stalled == stalled)
 		return;
 	WRITE_ONCE(link->stalled, stalled);
 	if (stalled) {
@@ -119,28 +106,115 @@ static void rpmsg_eth_set_stalled(struct rpmsg_eth_link *link, bool stalled)
 	link->ops->state_changed(link);
 }
 
-static void rpmsg_eth_stall_timeout(struct timer_list *t)
+/* The bus's waitqueue woke (any context): it has made progress. */
+static int rpmsg_eth_bus_woke(struct wait_queue_entry *wait, unsigned int mode,
+			      int sync, void *key)
 {
-	struct rpmsg_eth_link *link = from_timer(link, t, stall_timer);
+	struct rpmsg_eth_link *link =
+		container_of(wait, struct rpmsg_eth_bus_entry, wait)->link;
 
-	rpmsg_eth_set_stalled(link, true);
+	WRITE_ONCE(link->bus_progress, true);
+	wake_up_process(link->tx_thread);
+	return 0;
+}
+
+/* poll_wait() of the bus: hook the thread onto the bus's waitqueue. */
+static void rpmsg_eth_bus_queue(struct file *filp, wait_queue_head_t *wqh,
+				poll_table *pt)
+{
+	struct rpmsg_eth_bus_wait *bw = container_of(pt, struct rpmsg_eth_bus_wait,
+						     pt);
+	struct rpmsg_eth_bus_entry *e;
+
+	if (bw->n >= ARRAY_SIZE(bw->e))
+		return;
+	e = &bw->e[bw->n++];
+	e->wqh = wqh;
+	e->link = bw->link;
+	init_waitqueue_func_entry(&e->wait, rpmsg_eth_bus_woke);
+	add_wait_queue(wqh, &e->wait);
 }
 
 /*
- * The head frame found the ring full: wait for the bus to return a buffer.
- * Called by the thread without tx_lock; the frame stays at the head of txq
- * meanwhile, so writers queue behind it.
+ * Register with the bus's poll (rpmsg_poll(): glink, smd, ...). Returns
+ * false when the bus has no poll operation (virtio), which queues nothing.
+ */
+static bool rpmsg_eth_bus_wait_start(struct rpmsg_eth_link *link)
+{
+	struct rpmsg_eth_bus_wait *bw = &link->bus_wait;
+
+	bw->link = link;
+	bw->n = 0;
+	init_poll_funcptr(&bw->pt, rpmsg_eth_bus_queue);
+	WRITE_ONCE(link->bus_progress, false);
+	rpmsg_eth_bus_poll(link->ept, &bw->pt);
+	return bw->n > 0;
+}
+
+static void rpmsg_eth_bus_wait_end(struct rpmsg_eth_link *link)
+{
+	struct rpmsg_eth_bus_wait *bw = &link->bus_wait;
+
+	while (bw->n) {
+		bw->n--;
+		remove_wait_queue(bw->e[bw->n].wqh, &bw->e[bw->n].wait);
+	}
+}
+
+static bool rpmsg_eth_tx_stopping(struct rpmsg_eth_link *link)
+{
+	return rpmsg_eth_link_dead(link) || kthread_should_stop();
+}
+
+/*
+ * The head frame found the ring full: try again whenever the bus reports
+ * progress through its poll operation, or, on a bus without one (virtio,
+ * whose blocking send busy-loops on a signal and cannot be stopped), after
+ * a delay that starts at RPMSG_ETH_RETRY_MIN_US and doubles up to
+ * RPMSG_ETH_RETRY_MAX_US while nothing moves. A wait longer than stall_ms
+ * is a stall. Called by the thread without tx_lock; the frame stays at the
+ * head of txq meanwhile, so writers queue behind it. Returns the send's
+ * result, or -EPIPE when the link is stopping.
  */
 static int rpmsg_eth_send_wait(struct rpmsg_eth_link *link,
 			       struct sk_buff *skb)
 {
+	unsigned long start = jiffies, stall;
+	unsigned int delay = RPMSG_ETH_RETRY_MIN_US;
+	bool polls;
 	int ret;
 
-	mod_timer(&link->stall_timer, jiffies +
-		  msecs_to_jiffies(max(1U, READ_ONCE(rpmsg_eth_stall_ms))));
-	ret = rpmsg_eth_send(link, skb, true);
-	del_timer_sync(&link->stall_timer);
-	if (ret != -ERESTARTSYS)
+	rpmsg_eth_count(link->chan, TX_RING_FULL, 1);
+	for (;;) {
+		stall = start + msecs_to_jiffies(READ_ONCE(rpmsg_eth_stall_ms));
+		polls = rpmsg_eth_bus_wait_start(link);
+		mutex_lock(&link->tx_lock);
+		ret = link->dead ? -EPIPE : rpmsg_eth_send(link, skb);
+		mutex_unlock(&link->tx_lock);
+		if (ret != -ENOMEM) {
+			rpmsg_eth_bus_wait_end(link);
+			break;
+		}
+		if (!link->stalled && time_after_eq(jiffies, stall))
+			rpmsg_eth_set_stalled(link, true);
+		if (polls) {
+			/* until the bus wakes us, or at the stall deadline */
+			wait_event_interruptible_timeout(link->tx_thread_wait,
+							 READ_ONCE(link->bus_progress) ||
+							 rpmsg_eth_tx_stopping(link),
+							 link->stalled ? HZ :
+							 max_t(long, stall - jiffies, 1));
+		} else {
+			wait_event_interruptible_hrtimeout(link->tx_thread_wait,
+							   rpmsg_eth_tx_stopping(link),
+							   ns_to_ktime(delay * NSEC_PER_USEC));
+			delay = min(delay * 2, RPMSG_ETH_RETRY_MAX_US);
+		}
+		rpmsg_eth_bus_wait_end(link);
+		if (rpmsg_eth_tx_stopping(link))
+			return -EPIPE;
+	}
+	if (!ret)
 		rpmsg_eth_set_stalled(link, false);
 	return ret;
 }
@@ -153,18 +227,14 @@ static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 	for (;;) {
 		mutex_lock(&link->tx_lock);
 		skb = link->dead ? NULL : skb_peek(&link->txq);
-		ret = skb ? rpmsg_eth_send(link, skb, false) : 0;
+		ret = skb ? rpmsg_eth_send(link, skb) : 0;
 		mutex_unlock(&link->tx_lock);
 		if (!skb)
 			return;
 		if (ret == -ENOMEM) {
 			ret = rpmsg_eth_send_wait(link, skb);
-			/* stopped, or the bus gave up waiting: try again */
-			if (ret == -ERESTARTSYS) {
-				if (signal_pending(current))
-					return;
-				continue;
-			}
+			if (ret == -EPIPE)
+				return;		/* stopping: the frame is purged */
 		}
 		skb_unlink(skb, &link->txq);
 		if (ret)
@@ -184,13 +254,10 @@ static int rpmsg_eth_tx_thread(void *data)
 {
 	struct rpmsg_eth_link *link = data;
 
-	/* rpmsg_eth_link_stop() interrupts a blocking send with SIGKILL */
-	allow_signal(SIGKILL);
 	while (!kthread_should_stop()) {
-		if (wait_event_interruptible(link->tx_thread_wait,
-					     rpmsg_eth_tx_pending(link) ||
-					     kthread_should_stop()))
-			continue;	/* being stopped */
+		wait_event_interruptible(link->tx_thread_wait,
+					 rpmsg_eth_tx_pending(link) ||
+					 kthread_should_stop());
 		rpmsg_eth_tx_drain(link);
 	}
 	return 0;
@@ -209,8 +276,8 @@ int rpmsg_eth_link_xmit(struct rpmsg_eth_link *link, struct sk_buff *skb)
 	mutex_lock(&link->tx_lock);
 	if (link->dead) {
 		ret = -EPIPE;
-	} else if (skb_queue_empty(&link->txq)) {
-		ret = rpmsg_eth_send(link, skb, false);
+	} else if (skb_queue_empty(&link->txq) && !link->stalled) {
+		ret = rpmsg_eth_send(link, skb);
 		if (ret == -ENOMEM) {
 			skb_queue_tail(&link->txq, skb);
 			wake_up(&link->tx_thread_wait);
@@ -270,7 +337,6 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 	skb_queue_head_init(&link->txq);
 	mutex_init(&link->tx_lock);
 	init_waitqueue_head(&link->tx_thread_wait);
-	timer_setup(&link->stall_timer, rpmsg_eth_stall_timeout, 0);
 
 	/* max_payload bounds the receive path: set before the endpoint */
 	link->max_payload = RPMSG_ETH_MAX_PAYLOAD;
@@ -307,10 +373,9 @@ void rpmsg_eth_link_stop(struct rpmsg_eth_link *link)
 	mutex_lock(&link->tx_lock);
 	WRITE_ONCE(link->dead, true);
 	mutex_unlock(&link->tx_lock);
-	/* a send blocked on a full ring returns at once */
-	send_sig(SIGKILL, link->tx_thread, 1);
+	/* a thread waiting for ring room sees dead and returns */
+	wake_up(&link->tx_thread_wait);
 	kthread_stop(link->tx_thread);
-	del_timer_sync(&link->stall_timer);
 	/* after this the receive callback does not run any more */
 	rpmsg_destroy_ept(link->ept);
 	link->ept = NULL;

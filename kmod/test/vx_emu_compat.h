@@ -9,6 +9,6 @@
 #include <linux/version.h>
 
 /* 6.11: virtio_config_ops.find_vqs takes struct virtqueue_info[] */
-#define VX_EMU_VQS_INFO (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0))
+#define VX_EMU_VQS_INFO (KERNEL_VERSION(6, 11, 0) <= LINUX_VERSION_CODE)
 
 #endif /* VX_EMU_COMPAT_H */

