@@ -230,6 +230,8 @@ build_initramfs_ppc() {
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$build/initramfs.cpio.gz"
 }
 
+# (log_buf_len: the scenarios read the whole kernel log, boot included.)
+
 # ppc: QEMU's own device tree for the machine, plus lanta.dts's rpmsg node
 # (the board's channel table) at /rpmsg. QEMU uses a -dtb as it is, so
 # the dump is taken with the same kernel, initrd and command line.
@@ -283,7 +285,7 @@ boot_x86() {
 		-accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
 		-nographic -no-reboot \
 		-kernel "$image" -initrd "$build/initramfs.cpio.gz" \
-		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=5 testenv=$build/guest.env testrun=$here/guest/run.sh testkeep=$keep" \
+		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=5 log_buf_len=4M testenv=$build/guest.env testrun=$here/guest/run.sh testkeep=$keep" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 }
 
@@ -348,7 +350,7 @@ main() {
 		build_initramfs_ppc
 		qemu_ppc=(qemu-system-ppc -M ppce500 -cpu e500mc -smp 2 -m 512 -nographic -no-reboot
 			-kernel "$image" -initrd "$build/initramfs.cpio.gz"
-			-append "console=ttyS0 rdinit=/init panic=-1 loglevel=5")
+			-append "console=ttyS0 rdinit=/init panic=-1 loglevel=5 log_buf_len=4M")
 		boot_ppc ;;
 	esac
 	verdict
