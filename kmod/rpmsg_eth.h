@@ -82,9 +82,13 @@ struct rpmsg_eth_chan *rpmsg_eth_find_chan(const char *name);
 
 struct rpmsg_eth_link;
 
-/* first and longest delay between two tries on a full ring without poll */
-#define RPMSG_ETH_RETRY_MIN_US	20U
-#define RPMSG_ETH_RETRY_MAX_US	2000U
+/*
+ * Delays between two tries on a full ring of a bus without poll: the
+ * first, the longest, and the longest once the link is stalled.
+ */
+#define RPMSG_ETH_RETRY_MIN_US		20U
+#define RPMSG_ETH_RETRY_MAX_US		2000U
+#define RPMSG_ETH_RETRY_STALLED_US	50000U
 
 /* The transmit thread's hook on the bus's poll (rpmsg_poll()). */
 struct rpmsg_eth_bus_wait {

@@ -171,10 +171,10 @@ static bool rpmsg_eth_tx_stopping(struct rpmsg_eth_link *link)
  * progress through its poll operation, or, on a bus without one (virtio,
  * whose blocking send busy-loops on a signal and cannot be stopped), after
  * a delay that starts at RPMSG_ETH_RETRY_MIN_US and doubles up to
- * RPMSG_ETH_RETRY_MAX_US while nothing moves. A wait longer than stall_ms
- * is a stall. Called by the thread without tx_lock; the frame stays at the
+ * RPMSG_ETH_RETRY_MAX_US while nothing moves (RPMSG_ETH_RETRY_STALLED_US
+ * once stalled). A wait longer than stall_ms is a stall. Called by the thread without tx_lock; the frame stays at the
  * head of txq meanwhile, so writers queue behind it. Returns the send's
- * result, or -EPIPE when the link is stopping.
+ * result, or -EPIPE when the link is stopping (rpmsg_eth_tx_stopping()).
  */
 static int rpmsg_eth_send_wait(struct rpmsg_eth_link *link,
 			       struct sk_buff *skb)
@@ -208,7 +208,8 @@ static int rpmsg_eth_send_wait(struct rpmsg_eth_link *link,
 			wait_event_interruptible_hrtimeout(link->tx_thread_wait,
 							   rpmsg_eth_tx_stopping(link),
 							   ns_to_ktime(delay * NSEC_PER_USEC));
-			delay = min(delay * 2, RPMSG_ETH_RETRY_MAX_US);
+			delay = min(delay * 2, link->stalled ?
+				    RPMSG_ETH_RETRY_STALLED_US : RPMSG_ETH_RETRY_MAX_US);
 		}
 		rpmsg_eth_bus_wait_end(link);
 		if (rpmsg_eth_tx_stopping(link))
@@ -233,8 +234,9 @@ static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 			return;
 		if (ret == -ENOMEM) {
 			ret = rpmsg_eth_send_wait(link, skb);
-			if (ret == -EPIPE)
-				return;		/* stopping: the frame is purged */
+			/* stopping: the frame is purged with the queue */
+			if (ret && rpmsg_eth_tx_stopping(link))
+				return;
 		}
 		skb_unlink(skb, &link->txq);
 		if (ret)
