@@ -15,7 +15,9 @@
         "native/fd_watch.cc",
         "native/message_fd.cc",
         "native/netns_call.cc",
-        "native/rpmsg_dev.cc"
+        "native/rpmsg_dev.cc",
+        "native/link_state.cc",
+        "native/sd_notify.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

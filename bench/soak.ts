@@ -1,6 +1,6 @@
 // `npm run soak` (not part of CI): every channel of config/lanta.dts under UDP load in both directions
 // for SOAK_MINUTES (default 10; or --minutes M) while simulated peers restart at random (`peer-restart N
-// --down MS` over the control socket: random channel, random down time), then checks that
+// --down Nms` over the control socket: random channel, random down time), then checks that
 //   - every frame is accounted for, hop by hop and end to end (A, B, C below);
 //   - no channel is stuck: each passes pings both ways once the load has stopped;
 //   - the daemon's memory is flat: VmRSS from /proc/PID/status every 5 s; the median of the first minute
@@ -672,7 +672,7 @@ async function main(): Promise<number> {
       if (ch !== undefined) {
         const down = Math.round(rand(downMs));
         try {
-          await d.cli(['peer-restart', String(ch), '--down', String(down)]);
+          await d.cli(['peer-restart', String(ch), '--down', `${down}ms`]);
           restarts.set(ch, (restarts.get(ch) ?? 0) + 1);
         } catch (err) {
           restartErrors.push(`peer-restart ${ch}: ${(err as Error).message}`);
@@ -699,7 +699,7 @@ async function main(): Promise<number> {
   const lnxCounts = await lnxAgent.report();
   const vxCounts = await vxAgent.report();
   const udpAfter = { lnx: udpErrors(LNX), vx: udpErrors(VX) };
-  for (const n of channels) await d.cli(['peer-restart', String(n), '--down', '200']);
+  for (const n of channels) await d.cli(['peer-restart', String(n), '--down', '200ms']);
   await until('every peer restarted and reported its counters', () =>
     d.allUp() && channels.every((c) => (d.lifetimes.get(c)?.length ?? 0) === (d.linkDowns.get(c) ?? 0)), 30_000);
   await sleep(500);

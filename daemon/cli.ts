@@ -19,6 +19,11 @@ export function buildProgram(): Command {
     )
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nEnvironment: RPMSG_ETH_CONFIG (the config file), RPMSG_ETH_LOG (the log level of `up`),\n' +
+        'RPMSG_ETH_CONTROL (the control socket); `rpmsg-eth up --help` tells the order they are looked at in.\n',
+    )
     .exitOverride();
   registerCommands(program);
   return program;

@@ -4,15 +4,18 @@
 import { ChannelBridge } from '../src/bridge/bridge.js';
 import { RateMeter } from '../src/bridge/rates.js';
 import { formatFinding } from '../src/channels/findings.js';
+import { ipv6Findings } from '../src/channels/ipv6.js';
 import { loadPlan, type LoadedPlan } from '../src/channels/plan.js';
 import type { ChannelPlan } from '../src/channels/types.js';
-import type { ControlRequest } from '../src/control/protocol.js';
+import { controlSocketPath, type ControlRequest } from '../src/control/protocol.js';
 import { ControlServer } from '../src/control/server.js';
+import { describeConfig } from '../src/config/locate.js';
 import type { Config } from '../src/config/schema.js';
 import { FragLink } from '../src/framing/frag-link.js';
 import { PeerHealth } from '../src/health/peer-health.js';
 import { createMetricsRegistry, type ChannelMetrics } from '../src/metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/server.js';
+import { readInterfaceState } from '../src/iface/link-state.js';
 import { channelMac } from '../src/iface/mac.js';
 import type { Logger } from '../src/log.js';
 import { closeFd, linkSet, tapCreate } from '../src/native/index.js';
@@ -24,6 +27,7 @@ import { SimLink, SimTransport } from '../src/transport/sim.js';
 import type { ChannelLink, Transport } from '../src/transport/transport.js';
 import { UserError } from '../src/util/errors.js';
 import { runCapture, runReplay, type CaptureTarget } from './capture.js';
+import type { SystemdNotifier } from './systemd.js';
 
 const ETH_HEADER = 14;
 
@@ -42,7 +46,10 @@ export interface DaemonOptions {
   framing?: 'raw' | 'frag';
   /** Debug/tests (sim): channels whose simulated peer speaks only raw framing. */
   simRawOnlyPeers?: number[];
-  controlSocket: string;
+  /** --control-socket or $RPMSG_ETH_CONTROL; else the config's controlSocket, else the default. */
+  controlSocket?: string;
+  /** Told of reloads (RELOADING=1, then READY=1 with the interface count). */
+  systemd?: Pick<SystemdNotifier, 'reloading' | 'ready'>;
   log: Logger;
 }
 
@@ -96,6 +103,11 @@ export class Daemon {
     return this.stopPromise !== undefined;
   }
 
+  /** Interfaces up now. */
+  get interfaceCount(): number {
+    return this.channels.size;
+  }
+
   private check(): void {
     if (this.stopping) throw new Stopping('stopped while starting');
   }
@@ -115,9 +127,16 @@ export class Daemon {
 
   private readPlan(): LoadedPlan {
     const loaded = loadPlan({ deviceTree: this.opts.deviceTree, configPath: this.opts.configPath, framing: this.opts.framing });
+    const configName = describeConfig({ path: loaded.configPath, source: loaded.configSource });
+    this.log.info(
+      { config: loaded.configPath, configSource: loaded.configSource, deviceTree: loaded.deviceTreePath },
+      `config ${configName}, device tree ${loaded.deviceTreePath}`,
+    );
     // Warnings about channels this daemon does not run (--channels) are `rpmsg-eth check`'s business.
-    const running = new Set(selectChannels(loaded.plans, this.opts.channels).map((p) => p.index));
-    for (const f of loaded.findings) {
+    const selected = selectChannels(loaded.plans, this.opts.channels);
+    const running = new Set(selected.map((p) => p.index));
+    const sources = { deviceTree: loaded.deviceTreePath, config: loaded.configPath };
+    for (const f of [...loaded.findings, ...ipv6Findings(selected, sources)]) {
       if (f.channel && !running.has(f.channel.index)) continue;
       this.log.warn({ property: f.property, channel: f.channel }, formatFinding(f));
     }
@@ -130,7 +149,8 @@ export class Daemon {
     this.transportName = this.opts.transport ?? loaded.config.transport;
     const wanted = selectChannels(loaded.plans, this.opts.channels);
 
-    this.control = new ControlServer(this.opts.controlSocket, (req, closed) => this.answer(req, closed));
+    const socket = controlSocketPath(this.opts.controlSocket, loaded.config.controlSocket);
+    this.control = new ControlServer(socket, (req, closed) => this.answer(req, closed));
     await this.control.start();
     this.check();
     const metricsSpec = this.opts.metrics ?? loaded.config.metrics;
@@ -293,7 +313,13 @@ export class Daemon {
    * all. An invalid new config throws with the reason; the running setup stays as it was.
    */
   reload(): Promise<ReloadResult> {
-    const next = this.reloading.then(() => this.applyReload());
+    const next = this.reloading.then(() => {
+      if (!this.stopping) this.opts.systemd?.reloading();
+      return this.applyReload();
+    });
+    // Reloaded or rejected, the daemon runs on with the setup it has: ready again, unless stopping.
+    const readyAgain = () => void (this.stopping || this.opts.systemd?.ready(this.interfaceCount));
+    next.then(readyAgain, readyAgain);
     next.catch((err: Error) => this.log.error({ err: err.message }, `reload rejected, running setup kept: ${err.message}`));
     this.reloading = next.catch(() => undefined);
     return next;
@@ -356,6 +382,8 @@ export class Daemon {
 
   private channelStatus(c: RunningChannel) {
     const counters = c.bridge?.counters;
+    // LINK and CARRIER as the kernel sees the interface; `link` is the channel's link to the peer.
+    const kernel = readInterfaceState(c.plan.ifname, this.opts.netns);
     return {
       channel: c.plan.channel,
       ifname: c.plan.ifname,
@@ -365,7 +393,8 @@ export class Daemon {
       peerAddress: c.plan.peerAddress,
       ...counters,
       ...(c.frag ? { framing: c.frag.stats() } : {}),
-      carrier: counters?.link === 'up',
+      operstate: kernel.operstate,
+      carrier: kernel.carrier,
       rates: c.rates?.rates,
       peer: c.health ? c.health.state : null,
     };

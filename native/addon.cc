@@ -41,6 +41,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitMessageFd(env, exports);
   InitNetnsCall(env, exports);
   InitRpmsgDev(env, exports);
+  InitLinkState(env, exports);
+  InitSdNotify(env, exports);
   return exports;
 }
 

@@ -11,6 +11,8 @@ void InitFdWatch(Napi::Env env, Napi::Object exports);
 void InitMessageFd(Napi::Env env, Napi::Object exports);
 void InitNetnsCall(Napi::Env env, Napi::Object exports);
 void InitRpmsgDev(Napi::Env env, Napi::Object exports);
+void InitLinkState(Napi::Env env, Napi::Object exports);
+void InitSdNotify(Napi::Env env, Napi::Object exports);
 
 // Argument helpers shared by the parts: they throw a TypeError naming `what` on bad input.
 int FdArg(const Napi::CallbackInfo& info, size_t index, const char* what);

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the benchmark use (as root). Only what is missing is
 # installed; `apt-get update` runs only when something is.
-#   scripts/install-deps.sh          packages for npm test and npm run bench
+#   scripts/install-deps.sh          packages for npm test, npm run bench and the commands
 #   scripts/install-deps.sh kernel   plus what the kernel module's build, lint and QEMU tests need
 set -euo pipefail
 
-packages=(build-essential python3 iproute2 iputils-ping tcpdump device-tree-compiler iperf3 procps)
+# Compilers (native binding, simulated peer, C framing), namespaces and links (iproute2, util-linux's
+# unshare, mount), traffic (ping, tcpdump, iperf3), device trees (dtc), captures (tshark, and
+# wireshark-common's capinfos and editcap), the terminal (bsdutils' script) and systemd-analyze.
+packages=(build-essential python3 iproute2 iputils-ping tcpdump device-tree-compiler iperf3 procps
+  tshark wireshark-common util-linux mount bsdutils systemd)
 if [[ "${1:-}" == kernel ]]; then
   # Debian's kernel and the rpmsg core out of tree; the debug test kernels (test/kmod/kernel/build.sh)
   # and lint against 6.12; the big-endian PowerPC guest (cross compiler, static libc, QEMU); the

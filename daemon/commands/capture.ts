@@ -1,10 +1,11 @@
 // `rpmsg-eth capture`: what crossed the cores, from the daemon's point of view, as pcapng.
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { CaptureResult } from '../../src/capture/capture-session.js';
 import { controlRequest } from '../../src/control/client.js';
-import { controlSocketPath } from '../../src/control/protocol.js';
+import { durationOption } from '../../src/util/duration.js';
 import { UserError } from '../../src/util/errors.js';
+import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 import { parseChannelList } from './up.js';
 
 function positive(what: string) {
@@ -16,7 +17,7 @@ function positive(what: string) {
 }
 
 export function captureCommand(): Command {
-  return new Command('capture')
+  return clientCommand('capture')
     .description(
       'Record the frames the daemon moves into a pcapng file: one interface per channel, each frame with its ' +
         'direction, and frames the daemon dropped with a comment giving the reason. Runs until --count, ' +
@@ -24,19 +25,18 @@ export function captureCommand(): Command {
     )
     .requiredOption('-w, --write <file>', 'pcapng file to write')
     .option('--channels <list>', 'only these channels, e.g. 0,3,5-7 (default: all running)', parseChannelList)
-    .option('-c, --count <n>', 'stop after N frames (dropped frames included)', positive('--count'))
-    .option('-d, --duration <seconds>', 'stop after this many seconds', positive('--duration'))
-    .option('--control-socket <path>', 'control socket of the daemon')
-    .action(async (o: { write: string; channels?: number[]; count?: number; duration?: number; controlSocket?: string }) => {
+    .option('--count <n>', 'stop after N frames (dropped frames included)', positive('--count'))
+    .option('-d, --duration <time>', 'stop after this long, e.g. 30s, 5m', durationOption('--duration'))
+    .action(async (o: ClientOptions & { write: string; channels?: number[]; count?: number; duration?: number }) => {
       const request = {
         cmd: 'capture' as const,
         file: resolve(o.write),
         channels: o.channels,
         count: o.count,
-        durationMs: o.duration === undefined ? undefined : o.duration * 1000,
+        durationMs: o.duration,
       };
       // Ctrl-C ends the capture: closing the connection tells the daemon to finish the file.
-      const r = (await controlRequest(controlSocketPath(o.controlSocket), request, 0, ['SIGINT', 'SIGTERM'])) as CaptureResult;
+      const r = (await controlRequest(clientSocket(o), request, 0, ['SIGINT', 'SIGTERM'])) as CaptureResult;
       if (r.ended === 'error') throw new UserError(`capture failed: ${r.error ?? 'unknown error'}`, 1);
       process.stderr.write(`${r.frames} frame(s) written to ${o.write}${r.lost ? `, ${r.lost} lost (output too slow)` : ''}\n`);
     });

@@ -2,9 +2,12 @@
 // /proc/device-tree directory, the way a board engineer runs it before flashing.
 import { Command } from 'commander';
 import { formatFinding, hasErrors, type Finding } from '../../src/channels/findings.js';
+import { ipv6Findings } from '../../src/channels/ipv6.js';
+import { planChannelsWithFindings } from '../../src/channels/plan.js';
 import { readChannelTable } from '../../src/channels/table.js';
 import type { Channel } from '../../src/channels/types.js';
 import { validateChannels } from '../../src/channels/validate.js';
+import { parseConfig } from '../../src/config/load.js';
 import { detectFormat, findRpmsgNode, loadDeviceTree } from '../../src/devicetree/load.js';
 
 export interface CheckOptions {
@@ -29,6 +32,11 @@ export function checkDeviceTree(file: string): CheckReport {
   const node = findRpmsgNode(loadDeviceTree(file), file);
   const table = readChannelTable(node, file);
   const findings = [...table.findings, ...validateChannels(table.channels)];
+  // The MTUs the default config gives (raw framing): the same IPv6 summary as `plan` and `up`.
+  if (!hasErrors(findings)) {
+    const { plans } = planChannelsWithFindings(table.channels, parseConfig('', 'defaults'));
+    findings.push(...ipv6Findings(plans, { deviceTree: file }));
+  }
   return {
     file,
     format,

@@ -1,8 +1,8 @@
 // `rpmsg-eth stats`: per-channel counters from the running daemon.
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { ChannelCounters } from '../../src/bridge/counters.js';
 import { controlRequest } from '../../src/control/client.js';
-import { controlSocketPath } from '../../src/control/protocol.js';
+import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 import { formatDrops, formatTable } from './table.js';
 
 export interface StatsReply {
@@ -25,12 +25,11 @@ export function formatStats(stats: StatsReply): string {
 }
 
 export function statsCommand(): Command {
-  return new Command('stats')
+  return clientCommand('stats')
     .description('Print per-channel packet, byte and drop counters of the running daemon')
     .option('--json', 'machine-readable output')
-    .option('--control-socket <path>', 'control socket of the daemon')
-    .action(async (o: { json?: boolean; controlSocket?: string }) => {
-      const stats = (await controlRequest(controlSocketPath(o.controlSocket), { cmd: 'stats' })) as StatsReply;
+    .action(async (o: ClientOptions & { json?: boolean }) => {
+      const stats = (await controlRequest(clientSocket(o), { cmd: 'stats' })) as StatsReply;
       process.stdout.write(o.json ? `${JSON.stringify(stats)}\n` : `${formatStats(stats)}\n`);
     });
 }

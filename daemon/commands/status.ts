@@ -1,12 +1,13 @@
 // `rpmsg-eth status`: what each interface is doing, at a glance.
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { ChannelCounters } from '../../src/bridge/counters.js';
 import type { Rates } from '../../src/bridge/rates.js';
 import { controlRequest } from '../../src/control/client.js';
-import { controlSocketPath } from '../../src/control/protocol.js';
+import { parseDuration } from '../../src/util/duration.js';
+import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 import { formatDrops, formatTable } from './table.js';
-import { UserError } from '../../src/util/errors.js';
 
+/** What the daemon answers per channel. `link` is the channel's link to the peer (counters). */
 export interface ChannelStatus extends ChannelCounters {
   channel: number;
   ifname: string;
@@ -14,61 +15,90 @@ export interface ChannelStatus extends ChannelCounters {
   mtu: number;
   address: string;
   peerAddress: string;
+  /** The interface's operational state as the kernel reports it (up, down, lowerlayerdown, ...). */
+  operstate: string;
+  /** The interface's carrier as the kernel reports it. */
   carrier: boolean;
   rates?: Rates;
-  peer?: { reachable: boolean | null; rttMs: number | null };
+  peer?: { reachable: boolean | null; rttMs: number | null } | null;
 }
 
-function rate(n: number | undefined, unit: string): string {
-  const v = n ?? 0;
-  if (v >= 1e6) return `${(v / 1e6).toFixed(1)}M${unit}`;
-  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k${unit}`;
-  return `${v.toFixed(0)}${unit}`;
+/** Traffic per second each way, in the units of `ip -s link` and iftop: packets and bits. */
+export interface StatusRates {
+  txPacketsPerSecond: number;
+  txBitsPerSecond: number;
+  rxPacketsPerSecond: number;
+  rxBitsPerSecond: number;
 }
 
-function peer(s: ChannelStatus): string {
+export type StatusLine = Omit<ChannelStatus, 'rates'> & { rates: StatusRates };
+
+export function statusLine(s: ChannelStatus): StatusLine {
+  const r = s.rates;
+  return {
+    ...s,
+    rates: {
+      txPacketsPerSecond: r?.txPps ?? 0,
+      txBitsPerSecond: (r?.txBps ?? 0) * 8,
+      rxPacketsPerSecond: r?.rxPps ?? 0,
+      rxBitsPerSecond: (r?.rxBps ?? 0) * 8,
+    },
+  };
+}
+
+/** 2500000 -> "2.5M", with k/M/G steps of 1000. */
+function si(v: number): string {
+  if (v >= 1e9) return `${(v / 1e9).toFixed(1)}G`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  return v.toFixed(0);
+}
+
+function peer(s: StatusLine): string {
   if (!s.peer || s.peer.reachable === null) return '-';
   if (!s.peer.reachable) return 'unreachable';
   return s.peer.rttMs === null ? 'ok' : `ok ${s.peer.rttMs.toFixed(2)}ms`;
 }
 
-export function formatStatus(channels: ChannelStatus[]): string {
+export function formatStatus(lines: StatusLine[]): string {
   const head = ['IFACE', 'CHANNEL', 'LINK', 'CARRIER', 'MTU', 'ADDRESS', 'PEER', 'PEER STATE', 'TX', 'RX', 'DROPS'];
-  const rows = channels.map((s) => [
+  const rows = lines.map((s) => [
     s.ifname,
     `${s.channel} ${s.name}`,
-    s.link,
+    s.operstate,
     s.carrier ? 'yes' : 'no',
     String(s.mtu),
     s.address,
     s.peerAddress,
     peer(s),
-    `${rate(s.rates?.txPps, 'p/s')} ${rate(s.rates?.txBps, 'B/s')}`,
-    `${rate(s.rates?.rxPps, 'p/s')} ${rate(s.rates?.rxBps, 'B/s')}`,
+    `${si(s.rates.txBitsPerSecond)}bit/s ${si(s.rates.txPacketsPerSecond)}pkt/s`,
+    `${si(s.rates.rxBitsPerSecond)}bit/s ${si(s.rates.rxPacketsPerSecond)}pkt/s`,
     formatDrops(s.drops),
   ]);
   return formatTable(head, rows);
 }
 
 export function statusCommand(): Command {
-  return new Command('status')
-    .description('Show each interface: link and carrier, MTU, addresses, peer reachability, traffic rates, drops')
+  return clientCommand('status')
+    .description(
+      'Show each interface: LINK (operational state) and CARRIER as the kernel reports them, MTU, addresses, ' +
+        'peer reachability, traffic in bit/s and packets/s each way, drops. In --json, `link` is the ' +
+        "channel's link to the peer and `operstate` the interface's.",
+    )
     .option('--json', 'machine-readable output')
-    .option('-w, --watch [seconds]', 'refresh in place every few seconds (default 1) until Ctrl-C')
-    .option('--control-socket <path>', 'control socket of the daemon')
-    .action(async (o: { json?: boolean; watch?: boolean | string; controlSocket?: string }) => {
-      const path = controlSocketPath(o.controlSocket);
-      const fetch = async () => ((await controlRequest(path, { cmd: 'status' })) as { channels: ChannelStatus[] }).channels;
-      const show = (channels: ChannelStatus[]) =>
-        o.json ? `${JSON.stringify({ channels })}\n` : `${formatStatus(channels)}\n`;
+    .option('--watch [interval]', 'refresh in place this often (default 1s; e.g. 500ms, 2s) until Ctrl-C')
+    .action(async (o: ClientOptions & { json?: boolean; watch?: boolean | string }) => {
+      const intervalMs = typeof o.watch === 'string' ? parseDuration('--watch', o.watch) : 1000;
+      const path = clientSocket(o);
+      const fetch = async () =>
+        ((await controlRequest(path, { cmd: 'status' })) as { channels: ChannelStatus[] }).channels.map(statusLine);
+      const show = (channels: StatusLine[]) => (o.json ? `${JSON.stringify({ channels })}\n` : `${formatStatus(channels)}\n`);
       if (o.watch === undefined) return void process.stdout.write(show(await fetch()));
-      const seconds = o.watch === true ? 1 : Number(o.watch);
-      if (!(seconds > 0)) throw new UserError(`--watch: "${String(o.watch)}" is not a number of seconds`, 2);
       for (;;) {
         const text = show(await fetch());
         // Home the cursor and clear below: the table refreshes in place instead of scrolling.
         process.stdout.write(process.stdout.isTTY && !o.json ? `\x1b[H\x1b[J${new Date().toISOString()}\n${text}` : text);
-        await new Promise((r) => setTimeout(r, seconds * 1000));
+        await new Promise((r) => setTimeout(r, intervalMs));
       }
     });
 }

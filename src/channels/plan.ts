@@ -3,6 +3,7 @@
 // go from config + device tree to a checked plan.
 import { resolve } from 'node:path';
 import { loadConfig, resolveFromConfig, type Config } from '../config/load.js';
+import { locateConfig, type ConfigSource, type LocateOptions } from '../config/locate.js';
 import { formatIpv4, netmask, networkOf, parseIpv4, parseIpv4Net, sameSubnet, subnetsOverlap, type Ipv4Net } from '../config/ipv4.js';
 import { findRpmsgNode, loadDeviceTree } from '../devicetree/load.js';
 import { UserError } from '../util/errors.js';
@@ -11,8 +12,6 @@ import { readChannelTable } from './table.js';
 import type { Channel, ChannelPlan } from './types.js';
 import { ETH_HEADER_SIZE, RPMSG_HEADER_SIZE, validateChannels } from './validate.js';
 
-/** IPv6 needs an MTU of at least 1280 (RFC 8200). */
-export const IPV6_MIN_MTU = 1280;
 /** frag framing (docs/frag-wire-spec.md): default and largest MTU, its header, smallest message. */
 export const FRAG_DEFAULT_MTU = 1500;
 export const FRAG_MAX_MTU = 9000;
@@ -75,9 +74,8 @@ export function planChannelsWithFindings(
     const at = (field: string): string => `channels.${key}.${field}`;
 
     const ifname = config.interfaces.namePattern.replaceAll('{channel}', key).replaceAll('{index}', String(ch.index));
-    if (!isValidIfname(ifname)) {
-      add('error', 'interfaces.namePattern', ch, `gives "${ifname}", not a valid interface name (1-${MAX_IFNAME} characters, no '/', ':' or spaces)`, true);
-    }
+    const badName = ifnameProblem(ifname);
+    if (badName) add('error', 'interfaces.namePattern', ch, `gives "${ifname}", not a valid interface name: ${badName}`, true);
 
     const maxPayload = ch.bufSize - RPMSG_HEADER_SIZE;
     const bufferMtu = maxPayload - ETH_HEADER_SIZE;
@@ -101,10 +99,7 @@ export function planChannelsWithFindings(
         mtu = override.mtu;
       }
     }
-    if (mtu < IPV6_MIN_MTU) {
-      const why = override.mtu !== undefined && override.mtu <= bufferMtu ? `configured as ${mtu}` : `${mtu} with ${ch.bufSize}-byte buffers`;
-      add('warning', override.mtu !== undefined ? at('mtu') : 'rpmsg-buf-size', ch, `MTU ${why} is below ${IPV6_MIN_MTU}: IPv6 cannot run on ${ifname}`, override.mtu !== undefined);
-    }
+    // MTUs below 1280 (no IPv6) are summarised over the channels that come up: ipv6Findings().
 
     // Linux side: the override, else host linuxHost of the channel's own subnet.
     let net: Ipv4Net;
@@ -123,14 +118,25 @@ export function planChannelsWithFindings(
       }
     }
     const peer = override.peerAddress !== undefined ? parseIpv4(override.peerAddress)! : (networkOf(net) + peerHost) >>> 0;
-    if (peer === net.addr) {
-      add('error', override.peerAddress !== undefined ? at('peerAddress') : at('address'), ch, `Linux and VxWorks sides would both be ${formatIpv4(peer)}`, true);
-    } else if (!sameSubnet(net, peer)) {
-      add('warning', at('peerAddress'), ch, `${formatIpv4(peer)} is outside ${formatIpv4(networkOf(net))}/${net.prefix}: the peer is not reachable without a route`, true);
+    const peerAt = override.peerAddress !== undefined ? at('peerAddress') : at('address');
+    if (net.prefix > 31) {
+      add('error', at('address'), ch, `${formatIpv4(net.addr)}/${net.prefix} leaves no room for the peer: the subnet must hold two hosts (/31 at most)`, true);
     }
-    const broadcast = (networkOf(net) | ~netmask(net.prefix)) >>> 0;
-    if (net.prefix < 31 && (net.addr === networkOf(net) || net.addr === broadcast)) {
-      add('error', at('address'), ch, `${formatIpv4(net.addr)}/${net.prefix} is the network or broadcast address of its subnet`, true);
+    const kind = reservedKind(net.addr);
+    if (kind) add('error', at('address'), ch, `${formatIpv4(net.addr)} is ${kind}, not a host address`, true);
+    const peerKind = reservedKind(peer);
+    if (peerKind) add('error', peerAt, ch, `peer ${formatIpv4(peer)} is ${peerKind}, not a host address`, true);
+    if (peer === net.addr) {
+      add('error', peerAt, ch, `Linux and VxWorks sides would both be ${formatIpv4(peer)}`, true);
+    } else if (net.prefix <= 31 && !sameSubnet(net, peer)) {
+      // The peer's side gets the same subnet: outside it, the two ends cannot reach each other, and the
+      // peer's subnet could overlap another channel's.
+      add('error', peerAt, ch, `peer ${formatIpv4(peer)} is outside ${formatIpv4(networkOf(net))}/${net.prefix}, the channel's subnet`, true);
+    }
+    for (const [addr, what, where] of [[net.addr, '', at('address')], [peer, 'peer ', peerAt]] as const) {
+      if (net.prefix < 31 && (addr === networkOf(net) || addr === broadcastOf(net))) {
+        add('error', where, ch, `${what}${formatIpv4(addr)}/${net.prefix} is the network or broadcast address of its subnet`, true);
+      }
     }
 
     const plan: ChannelPlan = {
@@ -166,6 +172,12 @@ export function planChannelsWithFindings(
       if (subnetsOverlap(nets.get(a)!, nets.get(b)!)) {
         add('error', `channels.${a.channel}.address`, ch, `${a.address} overlaps ${b.address} of channel ${b.channel} (${b.ifname})`, true);
       }
+      // Disjoint subnets already keep addresses apart; these catch a peer placed in another channel's subnet.
+      for (const [mine, myKey] of [[a.address.split('/')[0], 'address'], [a.peerAddress, 'peerAddress']] as const) {
+        for (const [theirs, whose] of [[b.address.split('/')[0], 'address'], [b.peerAddress, 'peer address']] as const) {
+          if (mine === theirs) add('error', `channels.${a.channel}.${myKey}`, ch, `${mine} is also channel ${b.channel}'s ${whose} (${b.ifname})`, true);
+        }
+      }
     }
   }
 
@@ -182,14 +194,18 @@ export interface LoadPlanOptions {
   deviceTree?: string;
   /** Framing for every channel (`up --framing`), overriding the config's global and per-channel keys. */
   framing?: 'raw' | 'frag';
-  /** Config file; default: the package's config/rpmsg-eth.yaml. Relative to cwd. */
+  /** Config file (`--config`), relative to cwd; default: found by locateConfig (src/config/locate.ts). */
   configPath?: string;
   cwd?: string;
+  /** Where to look for the config when configPath is not given (tests). */
+  locate?: LocateOptions;
 }
 
 export interface LoadedPlan {
   config: Config;
-  configPath: string | null;
+  configPath: string;
+  /** How configPath was found: --config, $RPMSG_ETH_CONFIG, /etc or the packaged default. */
+  configSource: ConfigSource;
   deviceTreePath: string;
   channels: Channel[];
   plans: ChannelPlan[];
@@ -204,11 +220,12 @@ export interface LoadedPlan {
  */
 export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
   const cwd = opts.cwd ?? process.cwd();
-  const loaded = loadConfig(opts.configPath, cwd);
+  const location = locateConfig(opts.configPath, { ...opts.locate, cwd });
+  const loaded = loadConfig(location.path, cwd);
   const deviceTreePath =
     opts.deviceTree !== undefined ? resolve(cwd, opts.deviceTree) : resolveFromConfig(loaded, loaded.config.deviceTree);
   const dtName = opts.deviceTree ?? deviceTreePath;
-  const configName = opts.configPath ?? loaded.path ?? 'config';
+  const configName = opts.configPath ?? location.path;
 
   const node = findRpmsgNode(loadDeviceTree(deviceTreePath), dtName);
   const table = readChannelTable(node, dtName);
@@ -221,7 +238,8 @@ export function loadPlan(opts: LoadPlanOptions = {}): LoadedPlan {
   if (hasErrors(findings)) throw planError(findings);
   return {
     config: loaded.config,
-    configPath: loaded.path,
+    configPath: location.path,
+    configSource: location.source,
     deviceTreePath,
     channels: table.channels,
     plans: planned.plans,
@@ -240,6 +258,32 @@ function planError(findings: readonly Finding[]): UserError {
   return new UserError(`cannot plan the interfaces: ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, 1);
 }
 
-function isValidIfname(name: string): boolean {
-  return name.length >= 1 && name.length <= MAX_IFNAME && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
+/**
+ * Why the kernel (dev_valid_name) or the tools would refuse an interface name, or null. Counted in bytes,
+ * as IFNAMSIZ is; '%' would make TUNSETIFF pick a name of its own ("rp%d" -> rp0). Printable ASCII only,
+ * so every tool shows the name as it is.
+ */
+export function ifnameProblem(name: string): string | null {
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes === 0) return 'it is empty';
+  if (bytes > MAX_IFNAME) return `${bytes} bytes, at most ${MAX_IFNAME} (IFNAMSIZ 16 with the NUL)`;
+  if (name === '.' || name === '..') return `"${name}" is reserved`;
+  const bad = [...name].find((c) => !/^[\x21-\x7e]$/.test(c) || '/:%'.includes(c));
+  if (bad !== undefined) return `${JSON.stringify(bad)} is not allowed (printable ASCII without '/', ':', '%' or spaces)`;
+  return null;
+}
+
+/** Ranges that are never a host address on a point-to-point link, or null. */
+function reservedKind(addr: number): string | null {
+  const top = addr >>> 24;
+  if (addr === 0) return 'the unspecified address';
+  if (top === 0) return 'in 0.0.0.0/8 ("this network")';
+  if (top === 127) return 'a loopback address';
+  if (top >= 224 && top < 240) return 'a multicast address';
+  if (top >= 240) return addr === 0xffffffff ? 'the broadcast address' : 'in the reserved range 240.0.0.0/4';
+  return null;
+}
+
+function broadcastOf(net: Ipv4Net): number {
+  return (networkOf(net) | ~netmask(net.prefix)) >>> 0;
 }

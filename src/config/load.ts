@@ -1,11 +1,12 @@
 // Reads and validates the daemon's YAML config. Every problem is one line naming the file and the
 // key path (`channels.3.mtu: ...`), exit code 2.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { readRegularFile } from '../util/read-file.js';
 import { configSchema, type Config } from './schema.js';
 
 export type { Config, ChannelOverride } from './schema.js';
@@ -16,6 +17,11 @@ export class ConfigError extends UserError {
     this.name = 'ConfigError';
   }
 }
+
+/** A config is a page of YAML; anything near this size is not one. */
+const MAX_CONFIG_BYTES = 1 << 20;
+/** YAML aliases expanded at most this often: an alias bomb ("billion laughs") is refused, not expanded. */
+const MAX_ALIAS_COUNT = 100;
 
 export interface LoadedConfig {
   config: Config;
@@ -39,14 +45,7 @@ export function defaultConfigPath(): string {
 
 export function loadConfig(path: string = defaultConfigPath(), cwd: string = process.cwd()): LoadedConfig {
   const file = resolve(cwd, path);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(err);
-    throw new ConfigError(`${path}: cannot read config: ${why}`);
-  }
+  const text = readRegularFile(file, { what: 'config', maxBytes: MAX_CONFIG_BYTES, name: path }).toString('utf8');
   return { config: parseConfig(text, path), path: file, dir: dirname(file) };
 }
 
@@ -61,7 +60,13 @@ export function parseConfig(text: string, name: string): Config {
     const message = (yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
     throw new ConfigError(`${name}:${where} ${message}`);
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    // The yaml library's only failure here: aliases that would expand beyond maxAliasCount.
+    throw new ConfigError(`${name}: ${(err as Error).message.split('\n')[0]}`);
+  }
   const result = configSchema.safeParse(data);
   if (!result.success) {
     const lines = result.error.issues.map(describeIssue);

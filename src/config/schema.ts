@@ -88,6 +88,8 @@ export const configSchema = z.strictObject({
       })
       .prefault({}),
   ),
+  /** The daemon's control socket (read at start); clients find the daemon through it. */
+  controlSocket: z.string().min(1).optional(),
   /** Prometheus endpoint, "[ADDR:]PORT" (loopback unless an address is given); absent = off. */
   metrics: z.string().min(1).optional(),
   /** Per-channel overrides keyed by channel number (channel-num). */

@@ -2,9 +2,11 @@
 // (the socket is mode 0600 in a 0700 directory).
 
 export const DEFAULT_CONTROL_SOCKET = '/run/rpmsg-eth/control.sock';
+export const CONTROL_ENV = 'RPMSG_ETH_CONTROL';
 
-export function controlSocketPath(explicit?: string): string {
-  return explicit ?? process.env.RPMSG_ETH_CONTROL ?? DEFAULT_CONTROL_SOCKET;
+/** --control-socket, else $RPMSG_ETH_CONTROL, else the config's controlSocket, else the default. */
+export function controlSocketPath(explicit?: string, configured?: string): string {
+  return explicit ?? (process.env[CONTROL_ENV] || undefined) ?? configured ?? DEFAULT_CONTROL_SOCKET;
 }
 
 export type ControlRequest =

@@ -1,5 +1,9 @@
 // Serves the control socket for the running daemon.
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+//
+// The path must be absent or a socket nobody answers on (a crashed daemon's): anything else is refused,
+// never deleted. Connections are bounded in number, in request size and in the time a request may take
+// to arrive, so that idle or abusive clients cannot pile up.
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
@@ -9,6 +13,34 @@ import type { ControlRequest, ControlResponse } from './protocol.js';
 export type ControlHandler = (req: ControlRequest, closed: AbortSignal) => Promise<unknown> | unknown;
 
 const MAX_REQUEST = 64 * 1024;
+/** sockaddr_un.sun_path holds 108 bytes including the NUL. */
+export const MAX_SOCKET_PATH = 107;
+export interface ControlLimits {
+  /** Connections open at once (running captures count); more are closed as they arrive. */
+  maxConnections: number;
+  /** A connection whose request has not arrived whole by then is closed. */
+  requestTimeoutMs: number;
+}
+const DEFAULT_LIMITS: ControlLimits = { maxConnections: 64, requestTimeoutMs: 10_000 };
+
+/** Refuses a path that cannot be a control socket, with the one line a user needs. */
+function checkSocketPath(path: string): 'absent' | 'socket' {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH) {
+    throw new UserError(`control socket ${path}: ${bytes} bytes, but a Unix socket path holds at most ${MAX_SOCKET_PATH}: choose a shorter --control-socket`, 1);
+  }
+  let kind: string;
+  try {
+    const st = lstatSync(path);
+    if (st.isSocket()) return 'socket';
+    kind = st.isDirectory() ? 'a directory' : st.isFile() ? 'a regular file' : st.isSymbolicLink() ? 'a symbolic link' : 'not a socket';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'absent';
+    throw new UserError(`control socket ${path}: ${(err as Error).message}`, 1);
+  }
+  throw new UserError(`control socket ${path} exists and is ${kind}: refusing to replace it; remove it or choose another --control-socket`, 1);
+}
 
 /** True when a live daemon answers on `path`; false for a missing or stale socket. */
 function socketInUse(path: string): Promise<boolean> {
@@ -26,55 +58,87 @@ export class ControlServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
+  private readonly limits: ControlLimits;
+
   constructor(
     readonly path: string,
     private readonly handler: ControlHandler,
-  ) {}
+    limits: Partial<ControlLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
 
   async start(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    if (await socketInUse(this.path)) {
-      throw new UserError(`another rpmsg-eth daemon is running (control socket ${this.path} answers)`, 1);
-    }
     try {
-      unlinkSync(this.path); // stale socket of a daemon that did not exit cleanly
-    } catch {
-      /* not there */
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new UserError(`control socket ${this.path}: cannot create its directory: ${(err as Error).message}`, 1);
     }
-    // Half-open: a client that closes its side (Ctrl-C on `capture`) still gets the answer.
-    // One request per connection; a client that ends its side without a request in flight is gone.
-    const server = createServer({ allowHalfOpen: true }, (sock) => {
-      this.sockets.add(sock);
-      sock.once('close', () => this.sockets.delete(sock));
-      let buf = '';
-      let pending = false;
-      const closed = new AbortController();
-      sock.setEncoding('utf8');
-      sock.on('error', () => sock.destroy());
-      sock.once('end', () => (pending ? closed.abort() : sock.destroy()));
-      sock.once('close', () => closed.abort());
-      sock.on('data', (chunk: string) => {
-        if (pending) return;
-        buf += chunk;
-        if (buf.length > MAX_REQUEST) return void sock.destroy();
-        const nl = buf.indexOf('\n');
-        if (nl < 0) return;
-        pending = true;
-        void this.answer(buf.slice(0, nl), closed.signal).then((res) => {
-          if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`, () => sock.destroy());
-        });
-      });
-    });
+    if (checkSocketPath(this.path) === 'socket') {
+      if (await socketInUse(this.path)) {
+        throw new UserError(`another rpmsg-eth daemon is running (control socket ${this.path} answers)`, 1);
+      }
+      unlinkSync(this.path); // stale socket of a daemon that did not exit cleanly
+    }
+    const server = createServer({ allowHalfOpen: true }, (sock) => this.serve(sock));
+    server.maxConnections = this.limits.maxConnections;
+    server.on('drop', () => undefined); // over maxConnections: node closes it; nothing to log per attempt
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
       const old = process.umask(0o177);
+      server.once('error', (err) => {
+        process.umask(old);
+        reject(new UserError(`control socket ${this.path}: cannot listen: ${err.message}`, 1));
+      });
       server.listen(this.path, () => {
         process.umask(old);
         resolve();
       });
     });
-    chmodSync(this.path, 0o600);
+    // From here on close() owns it, whatever fails next.
     this.server = server;
+    try {
+      chmodSync(this.path, 0o600);
+    } catch (err) {
+      throw new UserError(`control socket ${this.path}: cannot make it private (chmod 0600): ${(err as Error).message}`, 1);
+    }
+  }
+
+  /**
+   * One request per connection, a JSON line. Half-open: a client that closes its side (Ctrl-C on
+   * `capture`) still gets the answer; a client that ends its side without a request in flight is gone.
+   */
+  private serve(sock: Socket): void {
+    this.sockets.add(sock);
+    sock.once('close', () => this.sockets.delete(sock));
+    let buf = '';
+    let pending = false;
+    const closed = new AbortController();
+    const timeout = setTimeout(() => sock.destroy(), this.limits.requestTimeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('error', () => sock.destroy());
+    sock.once('end', () => (pending ? closed.abort() : sock.destroy()));
+    sock.once('close', () => {
+      clearTimeout(timeout);
+      closed.abort();
+    });
+    sock.on('data', (chunk: string) => {
+      if (pending) return;
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) {
+        if (buf.length > MAX_REQUEST) sock.destroy();
+        return;
+      }
+      pending = true;
+      clearTimeout(timeout);
+      const line = buf.slice(0, nl);
+      buf = '';
+      const answer: Promise<ControlResponse> =
+        line.length > MAX_REQUEST ? Promise.resolve({ ok: false, error: `request longer than ${MAX_REQUEST} bytes` }) : this.answer(line, closed.signal);
+      void answer.then((res) => {
+        if (!sock.destroyed) sock.end(`${JSON.stringify(res)}\n`, () => sock.destroy());
+      });
+    });
   }
 
   private async answer(line: string, closed: AbortSignal): Promise<ControlResponse> {

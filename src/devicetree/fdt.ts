@@ -110,6 +110,8 @@ export function parseFdt(bytes: Uint8Array, file: string): DtNode {
       if (node === undefined) fail(`property outside any node at offset ${at}`);
       if (len > structEnd - off) fail(`property at offset ${at} has length ${len}, past the structure block`);
       const name = stringAt(nameOff);
+      // dtc refuses to write one; the kernel would use the first, a naive reader the last.
+      if (node!.props.has(name)) fail(`property "${name}" appears twice in ${node!.path || '/'} (offset ${at})`);
       // Copy so the tree does not pin the whole file and each value starts at byte offset 0.
       node!.props.set(name, bytes.slice(off, off + len));
       off += len;

@@ -44,6 +44,8 @@ export interface NativeAddon {
     onHangup: (errno: number) => void,
     batchIoctl?: boolean,
   ) => NativeMessageFd;
+  linkState(name: string, netns: string): { operstate: string; carrier: boolean; adminUp: boolean };
+  sdNotify(socketPath: string, state: string): void;
   rpmsgEthInfo(fd: number): RpmsgEthInfo;
   rpmsgCreateEndpoint(ctrlFd: number, name: string, src: number, dst: number): void;
   rpmsgDestroyEndpoint(fd: number): void;

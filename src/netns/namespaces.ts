@@ -1,6 +1,7 @@
 // Network namespaces the daemon uses: created when missing, and removed again only if it created them.
-// Each namespace it creates is recorded with its pid under /run/rpmsg-eth/netns/, so the next start can
-// tell a leftover of a crashed run (owner dead: removed and made anew) from one somebody else made.
+// Each namespace it creates is recorded with its pid and the pid's start time under /run/rpmsg-eth/netns/,
+// so the next start can tell a leftover of a crashed run (owner dead, or its pid now another process's:
+// removed and made anew) from one somebody else made.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ip } from './ip.js';
@@ -24,16 +25,33 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A process's start time (clock ticks after boot, /proc/PID/stat field 22), or undefined if it is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (comm) may hold spaces and parentheses: count from the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pid of the dead daemon that created `name`, if it is a leftover of a crashed run. */
 export function leftoverOwner(name: string): number | undefined {
   if (!netnsExists(name)) return undefined;
-  let pid: number;
+  let record: string[];
   try {
-    pid = Number(readFileSync(ownerFile(name), 'utf8').trim());
+    record = readFileSync(ownerFile(name), 'utf8').trim().split(/\s+/);
   } catch {
     return undefined; // not made by rpmsg-eth: leave it alone
   }
-  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid) ? pid : undefined;
+  const pid = Number(record[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  if (!processAlive(pid)) return pid;
+  // Alive: still the daemon that made it only if the pid was not reused since (a record without a start
+  // time, from an older version, is trusted as before).
+  const started = record[1];
+  return started !== undefined && processStartTime(pid) !== started ? pid : undefined;
 }
 
 export class OwnedNamespaces {
@@ -50,7 +68,7 @@ export class OwnedNamespaces {
     await ip(['netns', 'add', name]);
     this.created.push(name);
     mkdirSync(OWNER_DIR, { recursive: true, mode: 0o700 });
-    writeFileSync(ownerFile(name), `${process.pid}\n`);
+    writeFileSync(ownerFile(name), `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
     await ip(['link', 'set', 'lo', 'up'], name);
     return dead === undefined ? { created: true } : { created: true, replacedLeftoverOf: dead };
   }

@@ -199,7 +199,7 @@ describe('sim data path, all channels of config/lanta.dts', () => {
 
   it('survives a peer restart: carrier off, then on, ping works again, other channels unaffected', async () => {
     const before = await stats(daemon);
-    await run(process.execPath, cliArgs(daemon, ['peer-restart', '5', '--down', '4000']));
+    await run(process.execPath, cliArgs(daemon, ['peer-restart', '5', '--down', '4s']));
     await until('rpmsg5 loses carrier', () => !carrier('rpmsg5'));
     expect(channelStats(await stats(daemon), 5).link).toBe('down');
     await until('rpmsg5 regains carrier', () => carrier('rpmsg5'), 15_000);

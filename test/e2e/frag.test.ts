@@ -197,7 +197,7 @@ describe('frag framing over 512-byte buffers (sim)', () => {
 
   it('renegotiates after a peer restart and keeps MTU 1500', async () => {
     const before = await channelStats(daemon, FRAG);
-    await run(process.execPath, cliArgs(daemon, ['peer-restart', String(FRAG), '--down', '500']));
+    await run(process.execPath, cliArgs(daemon, ['peer-restart', String(FRAG), '--down', '500ms']));
     const end = Date.now() + 15_000;
     for (;;) {
       const s = await channelStats(daemon, FRAG);

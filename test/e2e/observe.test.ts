@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, cliArgs, repoRoot } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
+import { tool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const LNX = 'rpe-t6o-lnx';
@@ -82,7 +83,7 @@ describe('health, metrics, capture and replay', () => {
     expect(up.peer?.rttMs).toBeGreaterThan(0);
     expect((await status(daemon)).find((s) => s.channel === 3)?.peer).toBeNull(); // health: false
 
-    await cli(daemon, ['peer-restart', '2', '--down', '3000']);
+    await cli(daemon, ['peer-restart', '2', '--down', '3s']);
     await until('channel 2 peer unreachable', async () =>
       (await status(daemon)).find((s) => s.channel === 2)?.peer?.reachable === false ? true : undefined,
     );
@@ -120,7 +121,7 @@ describe('health, metrics, capture and replay', () => {
 
   it('captures both directions and drops into pcapng that tshark reads', async () => {
     const file = join(dir, 'cap.pcapng');
-    const capture = spawn(process.execPath, cliArgs(daemon, ['capture', '-w', file, '--channels', '1,3', '--duration', '3']), {
+    const capture = spawn(process.execPath, cliArgs(daemon, ['capture', '-w', file, '--channels', '1,3', '--duration', '3s']), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
@@ -138,7 +139,7 @@ describe('health, metrics, capture and replay', () => {
     expect(code, err).toBe(0);
     expect(err).toMatch(/frame\(s\) written/);
 
-    const { stdout } = await run('tshark', ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.interface_name', '-e', 'frame.p2p_dir', '-e', 'frame.comment', '-e', 'icmp.type', '-e', 'frame.len']);
+    const { stdout } = await run(tool('tshark'), ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.interface_name', '-e', 'frame.p2p_dir', '-e', 'frame.comment', '-e', 'icmp.type', '-e', 'frame.len']);
     const rows = stdout.trim().split('\n').map((l) => l.split('|'));
     const icmp3 = rows.filter((r) => r[0] === 'rpmsg3' && (r[3] === '8' || r[3] === '0'));
     expect(icmp3.filter((r) => r[3] === '8' && r[1] === '0')).toHaveLength(3); // echo requests, outbound

@@ -22,13 +22,23 @@ export class DaemonProcess {
   readonly exited: Promise<number | string>;
   private stderrTail = '';
 
-  /** Starts `rpmsg-eth up ARGS`; `controlSocket` reuses a path (default: a fresh one per daemon). */
-  constructor(args: string[], controlSocket?: string) {
+  /**
+   * Starts `rpmsg-eth up ARGS`; `controlSocket` reuses a path (default: a fresh one per daemon).
+   * `opts.prefix` runs it through another command (e.g. unshare), which must exec it in the end;
+   * `opts.socketFromConfig`: `controlSocket` is the config's, so no --control-socket is passed.
+   */
+  constructor(
+    args: string[],
+    controlSocket?: string,
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; socketFromConfig?: boolean } = {},
+  ) {
     this.controlSocket = controlSocket ?? join(mkdtempSync(join(tmpdir(), 'rpmsg-eth-test-')), 'control.sock');
-    this.child = spawn(process.execPath, [cliPath, 'up', ...args, '--control-socket', this.controlSocket], {
-      cwd: repoRoot,
+    const socketOption = opts.socketFromConfig ? [] : ['--control-socket', this.controlSocket];
+    const command = [...(opts.prefix ?? []), process.execPath, cliPath, 'up', ...args, ...socketOption];
+    this.child = spawn(command[0]!, command.slice(1), {
+      cwd: opts.cwd ?? repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RPMSG_ETH_LOG: 'debug' },
+      env: { ...process.env, RPMSG_ETH_LOG: 'debug', ...opts.env },
     });
     let buf = '';
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {

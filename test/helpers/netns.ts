@@ -2,7 +2,11 @@
 // disturb exact packet counts) and always deleted afterwards.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { requireTools } from './tools.js';
 
 export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
   try {
@@ -36,8 +40,34 @@ export function deleteTestNetns(name: string): void {
   if (netnsExists(name)) sh('ip', ['netns', 'delete', name], { allowFail: true });
 }
 
+/**
+ * For the describe block it is called in: root and the tools checked, namespaces `lnx` and `vx` and a
+ * scratch directory made before its tests, all removed after them (after the block's own afterAll hooks,
+ * which run first: a daemon stopped there still finds its namespaces).
+ */
+export function useTestNamespaces(lnx: string, vx: string): { readonly dir: string } {
+  let dir = '';
+  beforeAll(() => {
+    requireRoot();
+    dir = mkdtempSync(join(tmpdir(), `${lnx}-`));
+    createTestNetns(lnx);
+    createTestNetns(vx);
+  });
+  afterAll(() => {
+    deleteTestNetns(lnx);
+    deleteTestNetns(vx);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+  };
+}
+
 export interface LinkInfo {
   ifname: string;
+  operstate: string;
   mtu: number;
   flags: string[];
   address: string;
@@ -57,13 +87,7 @@ export function linkStats(ns: string, ifname: string): { rx: { packets: number; 
 
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('these tests need root (network namespaces, TAP devices)');
-  for (const tool of ['ip', 'ping', 'tcpdump']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      throw new Error(`these tests need "${tool}"; .ci/run installs it (apt-get install iproute2 iputils-ping tcpdump)`);
-    }
-  }
+  requireTools('ip', 'ping', 'tcpdump', 'sysctl');
 }
 
 const execFileAsync = promisify(execFile);

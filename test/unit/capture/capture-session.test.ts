@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureSession, type CaptureChannel } from '../../../src/capture/capture-session.js';
 import { PcapngWriter } from '../../../src/capture/pcapng-writer.js';
+import { tool } from '../../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpmsg-eth-session-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ const frame = (tag: number): Buffer => Buffer.alloc(60, tag);
 
 function fields(path: string): string[] {
   return execFileSync(
-    'tshark',
+    tool('tshark'),
     ['-r', path, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction', '-e', 'frame.comment'],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   )
@@ -54,7 +55,7 @@ describe('CaptureSession', () => {
     const r = await s.done;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
     expect(r).toEqual({ frames: 1, lost: 0, ended: 'duration' });
-    expect(execFileSync('capinfos', ['-I', path], { encoding: 'utf8' })).toMatch(/Number of interfaces in file: 3/);
+    expect(execFileSync(tool('capinfos'), ['-I', path], { encoding: 'utf8' })).toMatch(/Number of interfaces in file: 3/);
     expect(fields(path)).toEqual(['rpmsg9|0x00000002|']);
   });
 

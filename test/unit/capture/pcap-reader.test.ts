@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readPcap } from '../../../src/capture/pcap-reader.js';
 import { PcapngWriter } from '../../../src/capture/pcapng-writer.js';
 import { UserError } from '../../../src/util/errors.js';
+import { tool } from '../../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpmsg-eth-pcap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +75,7 @@ describe('readPcap', () => {
     for (let n = 0; n < 50; n++) w.writeFrame(i, n % 2 ? 'rx' : 'tx', ethFrame(n, 60 + n * 7));
     await w.close();
     const classic = join(dir, 'from-writer.pcap');
-    execFileSync('editcap', ['-F', 'pcap', ng, classic], { stdio: 'ignore' });
+    execFileSync(tool('editcap'), ['-F', 'pcap', ng, classic], { stdio: 'ignore' });
     const cap = await readPcap(classic);
     expect(cap.frames).toHaveLength(50);
     cap.frames.forEach((f, n) => expect(f.data.equals(ethFrame(n, 60 + n * 7))).toBe(true));

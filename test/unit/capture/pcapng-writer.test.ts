@@ -7,6 +7,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../../../src/capture/pcapng-writer.js';
 import { UserError } from '../../../src/util/errors.js';
+import { tool } from '../../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpmsg-eth-pcapng-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ interface TsharkFrame {
 
 function tshark(path: string): TsharkFrame[] {
   const out = execFileSync(
-    'tshark',
+    tool('tshark'),
     ['-r', path, '-T', 'json', '-e', 'frame.interface_name', '-e', 'frame.interface_description',
      '-e', 'frame.packet_flags_direction', '-e', 'frame.comment', '-e', 'frame.len', '-e', 'frame.cap_len',
      '-e', 'frame.time_epoch'],
@@ -79,12 +80,12 @@ describe('PcapngWriter', () => {
     ]);
 
     // tcpdump reads the same file, frame bytes intact.
-    const dump = execFileSync('tcpdump', ['-r', path, '-nn', '-e', '-x'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const dump = execFileSync(tool('tcpdump'), ['-r', path, '-nn', '-e', '-x'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(dump).toContain('02:00:00:00:00:02 > 02:00:00:00:00:01, ethertype Unknown (0x88b5), length 64');
     expect(dump).toContain('0x0000:  0101 0101'); // payload of frame 1
 
     // The closing statistics block: frames delivered per interface.
-    const info = execFileSync('capinfos', ['-M', path], { encoding: 'utf8' });
+    const info = execFileSync(tool('capinfos'), ['-M', path], { encoding: 'utf8' });
     expect(info).toMatch(/Number of interfaces in file: 3/);
   });
 

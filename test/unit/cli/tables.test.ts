@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newCounters } from '../../../src/bridge/counters.js';
 import { formatStats } from '../../../daemon/commands/stats.js';
-import { formatStatus, type ChannelStatus } from '../../../daemon/commands/status.js';
+import { formatStatus, statusLine, type ChannelStatus } from '../../../daemon/commands/status.js';
 import { formatDrops, formatTable } from '../../../daemon/commands/table.js';
 
 function channel(over: Partial<ChannelStatus>): ChannelStatus {
@@ -13,6 +13,7 @@ function channel(over: Partial<ChannelStatus>): ChannelStatus {
     mtu: 482,
     address: '169.254.103.1/24',
     peerAddress: '169.254.103.2',
+    operstate: 'up',
     carrier: true,
     link: 'up',
     ...over,
@@ -29,15 +30,17 @@ describe('command tables', () => {
     expect(formatDrops({ oversize: 0 })).toBe('-');
   });
 
-  it('status shows peer state, rates with units, and drops', () => {
-    const text = formatStatus([
+  it('status shows the kernel\'s operstate and carrier, peer state, rates in bit/s and packets/s, and drops', () => {
+    const lines = [
       channel({ peer: { reachable: true, rttMs: 0.42 }, rates: { txPps: 1500, txBps: 2_500_000, rxPps: 3, rxBps: 300 } }),
-      channel({ channel: 4, ifname: 'rpmsg4', link: 'down', carrier: false, peer: { reachable: false, rttMs: null } }),
-    ]);
-    const [head, up, down] = text.split('\n');
+      // Set down by an administrator: the channel's link to the peer is still up.
+      channel({ channel: 4, ifname: 'rpmsg4', operstate: 'down', link: 'up', carrier: true, peer: { reachable: false, rttMs: null } }),
+    ].map(statusLine);
+    expect(lines[0]!.rates).toEqual({ txPacketsPerSecond: 1500, txBitsPerSecond: 20_000_000, rxPacketsPerSecond: 3, rxBitsPerSecond: 2400 });
+    const [head, up, down] = formatStatus(lines).split('\n');
     expect(head).toMatch(/^IFACE\s+CHANNEL\s+LINK\s+CARRIER\s+MTU/);
-    expect(up).toMatch(/rpmsg3\s+3 nokia-swm1-channel\s+up\s+yes\s+482\s+169\.254\.103\.1\/24\s+169\.254\.103\.2\s+ok 0\.42ms\s+1\.5kp\/s 2\.5MB\/s\s+3p\/s 300B\/s\s+-/);
-    expect(down).toMatch(/rpmsg4 .* down\s+no .* unreachable/);
+    expect(up).toMatch(/rpmsg3\s+3 nokia-swm1-channel\s+up\s+yes\s+482\s+169\.254\.103\.1\/24\s+169\.254\.103\.2\s+ok 0\.42ms\s+20\.0Mbit\/s 1\.5kpkt\/s\s+2\.4kbit\/s 3pkt\/s\s+-/);
+    expect(down).toMatch(/rpmsg4 .* down\s+yes .* unreachable\s+0bit\/s 0pkt\/s/);
   });
 
   it('stats shows counters per channel', () => {

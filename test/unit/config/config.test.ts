@@ -1,5 +1,6 @@
 // The daemon config: defaults, the shipped file, and errors reported by key path.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,33 @@ describe('config', () => {
 
   it('a missing file is one line naming it', () => {
     expect(() => loadConfig(join(scratch, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read config: no such file$/);
+  });
+
+  // Issue 13, items 2 and 8: /dev/zero grew the process to gigabytes, a FIFO blocked it for good, and an
+  // alias bomb ended in a stack trace.
+  describe('what is read is bounded', () => {
+    it('devices, FIFOs and directories are refused without reading them', () => {
+      expect(() => loadConfig('/dev/zero')).toThrow(/^\/dev\/zero: cannot read config: not a regular file \(a device\)$/);
+      const fifo = join(scratch, 'fifo.yaml');
+      execFileSync('mkfifo', [fifo]);
+      expect(() => loadConfig(fifo)).toThrow(/fifo\.yaml: cannot read config: not a regular file \(a FIFO\)$/);
+      mkdirSync(join(scratch, 'dir.yaml'));
+      expect(() => loadConfig(join(scratch, 'dir.yaml'))).toThrow(/dir\.yaml: cannot read config: is a directory$/);
+    });
+
+    it('a file over 1 MiB is refused', () => {
+      const big = join(scratch, 'big.yaml');
+      writeFileSync(big, `# ${'x'.repeat(1 << 20)}\n`);
+      expect(() => loadConfig(big)).toThrow(/big\.yaml: cannot read config: 1048579 bytes, more than the 1048576 a config may have$/);
+    });
+
+    it('a YAML alias bomb is one line, not an expansion or a stack trace', () => {
+      const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+      for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+      const err = configError(`${levels.join('\n')}\n`);
+      expect(err).toMatch(/^test\.yaml: .*alias/i);
+      expect(err).not.toMatch(/\n/);
+    });
   });
 
   it('loads a file and resolves its directory', () => {

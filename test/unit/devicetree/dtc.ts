@@ -2,10 +2,11 @@
 // package device-tree-compiler): when it is missing the tests fail, they are never skipped.
 import { execFileSync } from 'node:child_process';
 import type { DtNode } from '../../../src/devicetree/tree.js';
+import { tool } from '../../helpers/tools.js';
 
 export function compileWithDtc(dtsPath: string): Uint8Array {
   try {
-    return new Uint8Array(execFileSync('dtc', ['-q', '-I', 'dts', '-O', 'dtb', dtsPath], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    return new Uint8Array(execFileSync(tool('dtc'), ['-q', '-I', 'dts', '-O', 'dtb', dtsPath], { stdio: ['ignore', 'pipe', 'pipe'] }));
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === 'ENOENT') throw new Error('dtc not found: install the Debian package device-tree-compiler');

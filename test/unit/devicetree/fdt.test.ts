@@ -46,6 +46,13 @@ describe('DTB reader', () => {
       void b;
     }, /property name offset 16777215 outside the strings block/],
     ['property length past the block', (_b, v) => v.setUint32(offStruct + 12, 0x7fffffff), /has length 2147483647, past the structure block/],
+    ['duplicate property (issue 13: dtc refuses it; it was read, last one winning)', (_b, v) => {
+      // The root's first two properties: give the second the first's name.
+      const first = offStruct + 8;
+      const second = first + 12 + ((v.getUint32(first + 4) + 3) & ~3);
+      expect(v.getUint32(second)).toBe(3);
+      v.setUint32(second + 8, v.getUint32(first + 8));
+    }, /property "[#a-z-]+" appears twice in \/ \(offset \d+\)/],
     ['strings not terminated', (b, v) => {
       const size = v.getUint32(32);
       b.fill(0x41, offStrings, offStrings + size);

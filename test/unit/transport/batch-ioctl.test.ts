@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tool } from '../../helpers/tools.js';
 
 const here = resolve('test/unit/transport');
 let dir: string;
@@ -16,7 +17,7 @@ let trace: string[];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rpmsg-shim-'));
   const shim = join(dir, 'shim.so');
-  execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-Ikmod', '-o', shim, join(here, 'rpmsg-eth-shim.c'), '-ldl']);
+  execFileSync(tool('cc'), ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-Ikmod', '-o', shim, join(here, 'rpmsg-eth-shim.c'), '-ldl']);
   const traceFile = join(dir, 'trace');
   const child = spawnSync(process.execPath, [join(here, 'batch-ioctl-child.mjs')], {
     env: { ...process.env, LD_PRELOAD: shim, RPMSG_SHIM_TRACE: traceFile },
