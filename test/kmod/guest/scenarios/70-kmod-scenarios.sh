@@ -15,11 +15,11 @@ scenario_72_remote_gone_virtio() { c_scenarios remote_gone_virtio; }
 scenario_73_remote_gone_irq() { c_scenarios remote_gone_irq; }
 scenario_74_unbind_under_traffic() { c_scenarios unbind_under_traffic; }
 scenario_75_nonblock_stall() { c_scenarios nonblock_stall_virtio nonblock_stall_irq; }
-scenario_76_batch() { c_scenarios batch; }
+scenario_76_batch() { c_scenarios batch batch_fault; }
 scenario_77_late_device() { c_scenarios late_device; }
 # a 32-bit process on the 64-bit kernel: every ioctl through compat_ioctl
 scenario_78_compat32() {
-	KMOD_SCENARIOS_BIN=$KMOD_BIN/kmod-scenarios32 c_scenarios batch nonblock_stall_virtio
+	KMOD_SCENARIOS_BIN=$KMOD_BIN/kmod-scenarios32 c_scenarios batch batch_fault nonblock_stall_virtio
 }
 
 # a measurement, not a check: run.sh ring_full
