@@ -263,6 +263,15 @@ static __poll_t rpmsg_eth_poll(struct file *filp, poll_table *wait)
 	return mask;
 }
 
+/* Entry @i of a batch's frame array; its flags must be zero. */
+static int rpmsg_eth_batch_entry(struct rpmsg_eth_frame __user *uf, u32 i,
+				 struct rpmsg_eth_frame *f)
+{
+	if (copy_from_user(f, &uf[i], sizeof(*f)))
+		return -EFAULT;
+	return f->flags ? -EINVAL : 0;
+}
+
 static int rpmsg_eth_read_batch(struct rpmsg_eth_cdev *edev,
 				struct rpmsg_eth_frame __user *uf,
 				u32 count, bool nonblock)
@@ -276,11 +285,8 @@ static int rpmsg_eth_read_batch(struct rpmsg_eth_cdev *edev,
 		return ret;
 	ret = rpmsg_eth_wait_rx(edev, nonblock);
 	while (!ret && done < count) {
-		ret = -EFAULT;
-		if (copy_from_user(&f, &uf[done], sizeof(f)))
-			break;
-		ret = -EINVAL;
-		if (f.flags)
+		ret = rpmsg_eth_batch_entry(uf, done, &f);
+		if (ret)
 			break;
 		ret = rpmsg_eth_read_frame(edev, u64_to_user_ptr(f.data),
 					   f.len, &uf[done].len, &flen);
@@ -307,11 +313,8 @@ static int rpmsg_eth_write_batch(struct rpmsg_eth_cdev *edev,
 	int ret = 0;
 
 	for (done = 0; done < count; done++) {
-		ret = -EFAULT;
-		if (copy_from_user(&f, &uf[done], sizeof(f)))
-			break;
-		ret = -EINVAL;
-		if (f.flags)
+		ret = rpmsg_eth_batch_entry(uf, done, &f);
+		if (ret)
 			break;
 		/* only the first frame may wait for room */
 		ret = rpmsg_eth_write_frame(edev, u64_to_user_ptr(f.data),

@@ -479,7 +479,7 @@ static void scenario_dt_table(void)
 
 /*
  * Frames both ways on every channel with exact counters, with the
- * emulator on @transport (irq: delivered in hard-IRQ context).
+ * emulator on either transport (irq: delivered in hard-IRQ context).
  */
 static void datapath(void)
 {
@@ -510,18 +510,6 @@ static void datapath(void)
 			     i, vx_stat(i, "rx_packets") - vrx0, vx_stat(i, "tx_packets") - vtx0);
 	}
 	say("%s transport: frames both ways on %d channels, counters exact", emu_transport, EMU_NR);
-}
-
-static void scenario_datapath_virtio(void)
-{
-	emu_transport = "virtio";
-	datapath();
-}
-
-static void scenario_datapath_irq(void)
-{
-	emu_transport = "irq";
-	datapath();
 }
 
 /* Readers, a writer and the remote's flood on channels 0 and 1. */
@@ -581,18 +569,6 @@ static void remote_gone(void)
 	run_tool("frame-xfer after the remote came back", "frame-xfer", "--iface", "vx0",
 		 "--dev", "/dev/rpmsg-eth0", NULL, NULL);
 	say("remote back: /dev/rpmsg-eth0..%d again, frames flow", EMU_NR - 1);
-}
-
-static void scenario_remote_gone_virtio(void)
-{
-	emu_transport = "virtio";
-	remote_gone();
-}
-
-static void scenario_remote_gone_irq(void)
-{
-	emu_transport = "irq";
-	remote_gone();
 }
 
 /* Unbind rpmsg_eth's devices under traffic; rmmod with a file open. */
@@ -700,20 +676,6 @@ static void nonblock_stall(void)
 	wait_vx_rx(0, rx0 + accepted, 5000);
 	say("remote resumed: POLLOUT, POLLPRI, link up, all %ld frames arrived", accepted);
 	close(fd);
-}
-
-/* virtio: the link retries a full ring with backoff (no poll on virtio) */
-static void scenario_nonblock_stall_virtio(void)
-{
-	emu_transport = "virtio";
-	nonblock_stall();
-}
-
-/* irq: the link waits on the bus's poll */
-static void scenario_nonblock_stall_irq(void)
-{
-	emu_transport = "irq";
-	nonblock_stall();
 }
 
 static int batch_call(int fd, unsigned long cmd, struct rpmsg_eth_frame *fr, unsigned int n)
@@ -921,18 +883,6 @@ static void ring_full_rate(void)
 	say("%s", out);
 }
 
-static void scenario_ring_full_rate_virtio(void)
-{
-	emu_transport = "virtio";
-	ring_full_rate();
-}
-
-static void scenario_ring_full_rate_irq(void)
-{
-	emu_transport = "irq";
-	ring_full_rate();
-}
-
 /* A full kmemleak scan; any suspected leak fails. */
 static void scenario_kmemleak(void)
 {
@@ -985,24 +935,28 @@ static void scenario_debug_active(void)
 struct scenario {
 	const char *name;
 	void (*fn)(void);
+	const char *transport;	/* the emulator's */
 };
 
 static const struct scenario scenarios[] = {
-	{ "dt_table", scenario_dt_table },
-	{ "datapath_virtio", scenario_datapath_virtio },
-	{ "datapath_irq", scenario_datapath_irq },
-	{ "remote_gone_virtio", scenario_remote_gone_virtio },
-	{ "remote_gone_irq", scenario_remote_gone_irq },
-	{ "unbind_under_traffic", scenario_unbind_under_traffic },
-	{ "nonblock_stall_virtio", scenario_nonblock_stall_virtio },
-	{ "nonblock_stall_irq", scenario_nonblock_stall_irq },
-	{ "batch", scenario_batch },
-	{ "batch_fault", scenario_batch_fault },
-	{ "late_device", scenario_late_device },
-	{ "ring_full_rate_virtio", scenario_ring_full_rate_virtio },
-	{ "ring_full_rate_irq", scenario_ring_full_rate_irq },
-	{ "kmemleak", scenario_kmemleak },
-	{ "debug_active", scenario_debug_active },
+	{ "dt_table", scenario_dt_table, "virtio" },
+	{ "datapath_virtio", datapath, "virtio" },
+	/* the emulator delivers from hard-IRQ context */
+	{ "datapath_irq", datapath, "irq" },
+	{ "remote_gone_virtio", remote_gone, "virtio" },
+	{ "remote_gone_irq", remote_gone, "irq" },
+	{ "unbind_under_traffic", scenario_unbind_under_traffic, "virtio" },
+	/* virtio: the link retries a full ring with backoff (no poll there) */
+	{ "nonblock_stall_virtio", nonblock_stall, "virtio" },
+	/* irq: the link waits on the bus's poll */
+	{ "nonblock_stall_irq", nonblock_stall, "irq" },
+	{ "batch", scenario_batch, "virtio" },
+	{ "batch_fault", scenario_batch_fault, "virtio" },
+	{ "late_device", scenario_late_device, "virtio" },
+	{ "ring_full_rate_virtio", ring_full_rate, "virtio" },
+	{ "ring_full_rate_irq", ring_full_rate, "irq" },
+	{ "kmemleak", scenario_kmemleak, "virtio" },
+	{ "debug_active", scenario_debug_active, "virtio" },
 };
 
 static const char * const bad_kernel[] = {
@@ -1067,6 +1021,7 @@ static int run_scenario(const struct scenario *s)
 	pid = fork();
 	if (!pid) {
 		setpgid(0, 0);
+		emu_transport = s->transport;
 		s->fn();
 		exit(0);
 	}
