@@ -172,9 +172,10 @@ static bool rpmsg_eth_tx_stopping(struct rpmsg_eth_link *link)
  * whose blocking send busy-loops on a signal and cannot be stopped), after
  * a delay that starts at RPMSG_ETH_RETRY_MIN_US and doubles up to
  * RPMSG_ETH_RETRY_MAX_US while nothing moves (RPMSG_ETH_RETRY_STALLED_US
- * once stalled). A wait longer than stall_ms is a stall. Called by the thread without tx_lock; the frame stays at the
- * head of txq meanwhile, so writers queue behind it. Returns the send's
- * result, or -EPIPE when the link is stopping (rpmsg_eth_tx_stopping()).
+ * once stalled). A wait longer than stall_ms is a stall. Called by the
+ * thread without tx_lock; the frame stays at the head of txq meanwhile, so
+ * writers queue behind it. Returns the send's result, or -EPIPE when the
+ * link is stopping (rpmsg_eth_tx_stopping()).
  */
 static int rpmsg_eth_send_wait(struct rpmsg_eth_link *link,
 			       struct sk_buff *skb)
