@@ -304,7 +304,8 @@ static int rpmsg_eth_set_sizes(struct rpmsg_eth_link *link)
 {
 	struct rpmsg_eth_chan *chan = link->chan;
 	u32 mtu = min_t(size_t, rpmsg_eth_get_mtu(link->ept), U32_MAX);
-	u32 size = chan->buf_size ? chan->buf_size : rpmsg_eth_buf_size;
+	/* the buf_size parameter only where neither the DT nor the bus tells */
+	u32 size = chan->buf_size ? chan->buf_size : mtu ? 0 : rpmsg_eth_buf_size;
 
 	link->max_payload = rpmsg_eth_max_payload(mtu, size);
 	link->buf_size = chan->buf_size;

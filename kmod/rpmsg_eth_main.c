@@ -40,7 +40,7 @@ MODULE_PARM_DESC(match_names,
 unsigned int rpmsg_eth_buf_size = 512;
 module_param_named(buf_size, rpmsg_eth_buf_size, uint, 0444);
 MODULE_PARM_DESC(buf_size,
-		 "rpmsg buffer size when the device tree does not tell (default 512, at most 65551); the bus's own limit applies on top");
+		 "rpmsg buffer size when neither the device tree nor the bus tells (default 512, 17..65551)");
 unsigned int rpmsg_eth_rx_queue_len = 256;
 module_param_named(rx_queue_len, rpmsg_eth_rx_queue_len, uint, 0444);
 MODULE_PARM_DESC(rx_queue_len, "received frames queued per device before dropping (default 256)");
