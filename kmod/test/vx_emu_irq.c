@@ -17,6 +17,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/irq_work.h>
+#include <linux/moduleparam.h>
+#include <linux/preempt.h>
 #include <linux/jiffies.h>
 #include <linux/poll.h>
 #include <linux/rpmsg.h>
@@ -41,6 +43,23 @@ struct emu_irq {
 };
 
 #define to_emu_irq(d) container_of(d, struct emu_irq, rpdev)
+
+/* Messages handed to Linux's callback, and how many of them in hard IRQ. */
+static atomic_long_t emu_irq_delivered, emu_irq_delivered_hardirq;
+
+static int emu_irq_get_counts(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld %ld\n", atomic_long_read(&emu_irq_delivered),
+			  atomic_long_read(&emu_irq_delivered_hardirq));
+}
+
+static const struct kernel_param_ops emu_irq_counts_ops = {
+	.get = emu_irq_get_counts,
+};
+
+module_param_cb(irq_deliveries, &emu_irq_counts_ops, NULL, 0444);
+MODULE_PARM_DESC(irq_deliveries,
+		 "transport=irq: messages delivered to Linux, and how many of them in hard-IRQ context");
 
 static unsigned int emu_irq_slots(void)
 {
@@ -219,6 +238,9 @@ static void emu_irq_rx(struct irq_work *work)
 		} else {
 			ept->cb(&irq->rpdev, skb->data, skb->len, ept->priv,
 				ch->eth_addr);
+			atomic_long_inc(&emu_irq_delivered);
+			if (in_hardirq())
+				atomic_long_inc(&emu_irq_delivered_hardirq);
 			atomic64_inc(&ch->tx_packets);
 			atomic64_add(skb->len, &ch->tx_bytes);
 		}

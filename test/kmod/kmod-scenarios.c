@@ -509,6 +509,17 @@ static void datapath(void)
 			     eth_counter(i, "tx_packets") - tx0, eth_counter(i, "rx_packets") - rx0,
 			     i, vx_stat(i, "rx_packets") - vrx0, vx_stat(i, "tx_packets") - vtx0);
 	}
+	if (!strcmp(emu_transport, "irq")) {
+		char buf[64];
+		long all = -1, hard = -1;
+
+		if (!read_text("/sys/module/" EMU "/parameters/irq_deliveries", buf, sizeof(buf)))
+			sscanf(buf, "%ld %ld", &all, &hard);
+		if (all < 2 * EMU_NR || hard != all)
+			fail("the emulator delivered %ld messages, %ld of them in hard-IRQ context", all,
+			     hard);
+		say("irq transport: all %ld messages delivered in hard-IRQ context", all);
+	}
 	say("%s transport: frames both ways on %d channels, counters exact", emu_transport, EMU_NR);
 }
 
