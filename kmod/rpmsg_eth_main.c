@@ -62,8 +62,10 @@ const char * const rpmsg_eth_counter_names[RPMSG_ETH_NR_COUNTERS] = {
 	"rx_drop_oversize", "tx_stalls",
 };
 
-/* guards every channel's binding and waiting */
+/* guards every channel's binding and waiting, and rpmsg_eth_exiting */
 DEFINE_MUTEX(rpmsg_eth_lock);
+/* the driver is being unregistered: bind nothing any more */
+static bool rpmsg_eth_exiting;
 
 static struct rpmsg_driver rpmsg_eth_driver;
 
@@ -83,7 +85,7 @@ void rpmsg_eth_unbound(struct rpmsg_eth_chan *chan)
 
 	mutex_lock(&rpmsg_eth_lock);
 	chan->binding = NULL;
-	waiting = chan->waiting;
+	waiting = chan->waiting && !rpmsg_eth_exiting;
 	chan->waiting = false;
 	mutex_unlock(&rpmsg_eth_lock);
 	/* not from here: the bus holds the leaving device's lock */
@@ -170,9 +172,12 @@ module_init(rpmsg_eth_init);
 
 static void __exit rpmsg_eth_exit(void)
 {
-	unregister_rpmsg_driver(&rpmsg_eth_driver);
-	/* after the driver is gone a rebind finds nothing to bind */
+	mutex_lock(&rpmsg_eth_lock);
+	rpmsg_eth_exiting = true;
+	mutex_unlock(&rpmsg_eth_lock);
+	/* a rebind queued before must not run while the driver goes */
 	cancel_work_sync(&rpmsg_eth_rebind_work);
+	unregister_rpmsg_driver(&rpmsg_eth_driver);
 	rpmsg_eth_cdev_exit();
 	kfree(rpmsg_eth_driver.id_table);
 	rpmsg_eth_config_free();
