@@ -17,7 +17,8 @@
 #                  user space is kmod-scenarios.c as /init (no shell).
 #   SCENARIO       run only the scenarios whose names contain it
 # environment:
-#   KMOD_TEST_TIMEOUT   hard limit for the VM in seconds (default 900)
+#   KMOD_TEST_TIMEOUT   hard limit for the VM in seconds (default 2400 for the
+#                       x86-64 debug kernel, 900 otherwise)
 #   KMOD_TEST_BUILD     build directory (default <repo>/.cache/kmod-test/ARCH-KERNEL)
 #   KMOD_TEST_ARTIFACTS serial log directory (default <repo>/artifacts/kmod)
 #   KERNEL_CACHE        where debug kernels are kept (kernel/build.sh)
@@ -49,7 +50,11 @@ esac
 
 build=${KMOD_TEST_BUILD:-$repo/.cache/kmod-test/$arch-$kernel}
 art=${KMOD_TEST_ARTIFACTS:-$repo/artifacts/kmod}
-timeout_s=${KMOD_TEST_TIMEOUT:-900}
+# the x86-64 debug kernel runs the daemon over 9p under KASAN and lockdep: slow
+case $arch-$kernel in
+x86_64-debug) timeout_s=${KMOD_TEST_TIMEOUT:-2400} ;;
+*) timeout_s=${KMOD_TEST_TIMEOUT:-900} ;;
+esac
 jobs=${JOBS:-2}
 log=$art/serial-$arch-$kernel.log
 # What in a kernel log means the test failed, wherever it appears: BUG:
