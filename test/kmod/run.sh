@@ -217,8 +217,12 @@ build_initramfs_ppc() {
 	cp "$kdir"/drivers/virtio/virtio{,_ring}.ko \
 		"$core"/{rpmsg_core,rpmsg_ns,virtio_rpmsg_bus,rpmsg_char,rpmsg_ctrl}.ko \
 		"$build/rpmsg_eth/rpmsg_eth.ko" "$build/emu/rpmsg_vx_emu.ko" "$root/lib/modules/"
-	cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp -P "$repo/config/lanta.dts" |
-		dtc -q -I dts -O dtb -o "$lanta" - || die "compiling config/lanta.dts failed"
+	# as the kernel build does it (and src/devicetree/compile.ts): the
+	# board file includes the SoC .dtsi and the binding's header
+	(cd "$repo/config" &&
+		cpp -nostdinc -I include -undef -D__DTS__ -x assembler-with-cpp lanta.dts |
+		dtc -q -I dts -O dtb -i . -i include -o "$lanta" -) ||
+		die "compiling config/lanta.dts failed"
 	node=$(fdtget -l "$lanta" /soc@ffe000000 | grep -x rpmsg >/dev/null && echo /soc@ffe000000/rpmsg) ||
 		die "config/lanta.dts has no /soc@ffe000000/rpmsg node"
 	expected_table "$lanta" "$node" >"$root/expected-table"
