@@ -92,7 +92,13 @@ void Channel::Attach(std::unique_ptr<Endpoint> ep) {
     throw std::range_error("frag framing needs messages of at least " + std::to_string(RPMSG_FRAG_MIN_PAYLOAD) +
                            " bytes; the endpoint carries " + std::to_string(payload));
   }
-  if (opts_.frag && payload > txq_.slotSize()) txq_.Reset(kTxSlots, payload);
+  if (opts_.frag) {
+    // Slots of one message, and enough of them for the largest frame's fragments at once (jumbo
+    // frames over small buffers); the queue is empty here.
+    uint32_t f = payload - RPMSG_FRAG_HDR_LEN;
+    uint32_t slots = std::max(kTxSlots, (opts_.maxFrame + f - 1) / f);
+    if (slots != txq_.capacity() || payload != txq_.slotSize()) txq_.Reset(slots, payload);
+  }
   ep_ = std::move(ep);
   blocked_ = false;
   if (opts_.frag) {

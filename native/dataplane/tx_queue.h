@@ -32,6 +32,7 @@ class TxQueue {
   }
 
   uint32_t slotSize() const { return slotSize_; }
+  uint32_t capacity() const { return capacity_; }
   uint32_t count() const { return count_; }
   uint32_t free() const { return capacity_ - count_; }
 

@@ -245,3 +245,19 @@ describe('frag receive side in the data plane', () => {
     expect(drain(r.tap)).toEqual([]);
   });
 });
+
+describe('frag limits in the data plane', () => {
+  it('sends jumbo frames over small messages: a frame needs more fragments than the default queue has slots', async () => {
+    // bufSize 128 (maxPayload 112, F = 96) with MTU 9000: a 9014-byte frame is 94 fragments.
+    const r = new PlaneRig({ tapSlot: 9014, frag: true, maxFrame: 9014, probeResendMs: 10_000, probeGiveUpMs: 10_000 });
+    rigs.push(r);
+    r.attachDevice({ maxPayload: 112 });
+    const sent = await negotiated(r);
+    const big = frame(9014, 1);
+    put(r.tap, [frame(200, 2), big]);
+    await until('both frames', () => frames(sent()).length >= 2);
+    expect(frames(sent())).toEqual([frame(200, 2), big]);
+    expect(sent().filter((m) => !isControl(m))).toHaveLength(3 + 94);
+    expect(r.counters()).toMatchObject({ txPackets: 2, txBytes: 9214 });
+  });
+});
