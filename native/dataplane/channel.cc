@@ -449,15 +449,19 @@ void Channel::QueueControl(const uint8_t* msg, uint32_t len) {
 }
 
 void Channel::ApplyOutcome(enum rpmsg_frag_neg_outcome outcome) {
-  if (outcome == RPMSG_FRAG_NEG_SAME || !ep_) return;
-  if (outcome == RPMSG_FRAG_NEG_TO_FRAG) {
-    mode_ = Mode::kFrag;
-    rpmsg_frag_tx_set_max_frame(&fragTx_, rpmsg_frag_neg_send_max_frame(&neg_));
-    modes_.push_back({true, fragTx_.max_frame - kEthHeader});
-  } else {
+  if (!ep_) return;
+  // A restarted peer's PROBE may announce another maxFrame while in frag mode: frames follow it.
+  if (outcome == RPMSG_FRAG_NEG_SAME &&
+      !(mode_ == Mode::kFrag && rpmsg_frag_neg_send_max_frame(&neg_) != fragTx_.max_frame))
+    return;
+  if (outcome == RPMSG_FRAG_NEG_TO_RAW) {
     mode_ = Mode::kRaw;
     fallbacks_++;
     modes_.push_back({false, ep_->MaxPayload() - kEthHeader});
+  } else {
+    mode_ = Mode::kFrag;
+    rpmsg_frag_tx_set_max_frame(&fragTx_, rpmsg_frag_neg_send_max_frame(&neg_));
+    modes_.push_back({true, fragTx_.max_frame - kEthHeader});
   }
   ScheduleNeg();
   Flush();

@@ -198,6 +198,27 @@ describe('frag negotiation in the data plane', () => {
     expect(frames(sent())).toEqual(list); // and frames() checked that fragments were back to back
     expect(sent().some((m) => isControl(m) && m[16] === 2)).toBe(true);
   });
+
+  it('follows a restarted peer that announces another maxFrame in its PROBE while in frag mode (spec §6.3, §6.5)', async () => {
+    const r = rig({ probeGiveUpMs: 10_000, probeResendMs: 10_000 }, 9014);
+    const sent = await negotiated(r, 9014);
+    expect(r.modes).toEqual([['frag', 9000]]);
+    put(r.remote, [control(1, 1514, 0x777)]); // the peer came back with MTU 1500
+    await until('the new MTU', () => r.modes.length > 1);
+    expect(r.modes).toEqual([['frag', 9000], ['frag', 1500]]);
+    expect(r.frag().peerMaxFrame).toBe(1514);
+    put(r.tap, [frame(3000, 1), frame(1514, 2)]);
+    await until('a frame', () => frames(sent()).length >= 1);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(frames(sent())).toEqual([frame(1514, 2)]); // never more than the peer accepts
+    expect(r.counters().txOversize).toBe(1);
+    put(r.remote, [control(1, 9014, 0x778)]); // and back to jumbo frames
+    await until('the jumbo MTU', () => r.modes.length > 2);
+    expect(r.modes[2]).toEqual(['frag', 9000]);
+    put(r.tap, [frame(3000, 3)]);
+    await until('the 3000-byte frame', () => frames(sent()).length >= 2);
+    expect(frames(sent())[1]).toEqual(frame(3000, 3));
+  });
 });
 
 describe('frag receive side in the data plane', () => {
