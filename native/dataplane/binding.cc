@@ -321,7 +321,8 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
   // the JS thread (Deliver), so the two threads never share the JS buffer.
   Napi::Value SetCapture(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined()) {
-      OnChannel(info, [](Channel& ch) { ch.SetCapture(nullptr, 0); });
+      // Stopping a capture of a closed plane (its channel removed meanwhile) has nothing to do.
+      if (!closed_) OnChannel(info, [](Channel& ch) { ch.SetCapture(nullptr, 0); });
       captureRef_.Reset();
       return info.Env().Undefined();
     }
