@@ -353,7 +353,8 @@ export class Daemon {
     const netns = this.opts.netns;
     const old = channel.plan;
     channel.plan = plan;
-    const mtu = Math.min(plan.mtu, (channel.link?.maxPayload ?? plan.maxPayload) - ETH_HEADER);
+    // frag: the plan's MTU did not change (sameRing); the negotiation's outcome stands.
+    const mtu = plan.framing === 'frag' ? channel.mtu : Math.min(plan.mtu, (channel.link?.maxPayload ?? plan.maxPayload) - ETH_HEADER);
     if (mtu !== channel.mtu) {
       linkSet(plan.ifname, { netns, mtu });
       channel.mtu = mtu;

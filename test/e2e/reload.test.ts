@@ -118,3 +118,42 @@ describe('reload', () => {
     expect(err?.stderr).toMatch(/permission denied|root only/i);
   });
 });
+
+describe('reload of a frag channel', () => {
+  const LNXF = 'rpe-t6f-lnx';
+  const VXF = 'rpe-t6f-vx';
+  let dir: string;
+  let daemon: DaemonProcess;
+  const writeFrag = (channels: string) => {
+    const path = join(dir, 'rpmsg-eth.yaml');
+    writeFileSync(path, `${lantaConfig}transport: sim\nframing: frag\nchannels:\n${channels}`);
+    return path;
+  };
+
+  beforeAll(async () => {
+    requireRoot();
+    dir = mkdtempSync(join(tmpdir(), 'rpe-reload-frag-'));
+    createTestNetns(LNXF);
+    createTestNetns(VXF);
+    daemon = new DaemonProcess(['--config', writeFrag('  "1": {}\n'), '--netns', LNXF, '--peer-netns', VXF, '--channels', '1']);
+    await daemon.ready();
+    await daemon.waitFor((l) => l.ifname === 'rpmsg1' && /peer speaks frag/.test(l.msg), 10_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await daemon?.stop();
+    deleteTestNetns(LNXF);
+    deleteTestNetns(VXF);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the negotiated frag MTU when only the address changes', async () => {
+    expect(links(LNXF).find((l) => l.ifname === 'rpmsg1')?.mtu).toBe(1500);
+    writeFrag('  "1": { address: 169.254.211.1/24, peerAddress: 169.254.211.2 }\n');
+    const { stdout } = await run(process.execPath, cliArgs(daemon, ['reload', '--json']));
+    expect(JSON.parse(stdout)).toMatchObject({ changed: [1], restarted: [] });
+    expect(links(LNXF).find((l) => l.ifname === 'rpmsg1')?.mtu).toBe(1500);
+    const r = await run('ip', ['netns', 'exec', LNXF, 'ping', '-c', '2', '-i', '0.2', '-W', '2', '-M', 'do', '-s', '1472', '169.254.211.2']);
+    expect(r.stdout).toMatch(/2 received/);
+  });
+});
