@@ -38,6 +38,12 @@ static uint8_t overflowTail[65536];
 
 static constexpr uint32_t kEthHeader = RPMSG_FRAG_ETH_HDR_LEN;
 
+// A queued frag fragment's header (docs/frag-wire-spec.md §2): flags at 7, the frame's length at 10.
+static bool IsLastFragment(const Msg& m) {
+  return m.kind == MsgKind::kFragment && (m.data[7] & RPMSG_FRAG_FLAG_LAST) != 0;
+}
+static uint32_t FragmentTotal(const Msg& m) { return static_cast<uint32_t>(m.data[10]) << 8 | m.data[11]; }
+
 Channel::Channel(uv_loop_t* loop, int tapFd, const ChannelOptions& opts, ChannelEvents* events)
     : loop_(loop), tapFd_(tapFd), opts_(opts), events_(events) {
   txq_.Reset(kTxSlots, opts.tapSlot);
@@ -140,13 +146,16 @@ void Channel::Lost(int err) {
 
 void Channel::DropEndpoint() {
   // What was queued for the gone endpoint will not be sent: frames count as linkDown drops, frag
-  // fragments and control messages as abandoned (the receiver counts the broken frame).
+  // fragments and control messages as abandoned (the receiver counts the broken frame), and a frag
+  // frame whose last fragment is among them as a linkDown drop too (it was not counted as sent).
   while (txq_.count()) {
     Msg m = txq_.Peek(0);
-    if (m.kind == MsgKind::kFrame)
+    if (m.kind == MsgKind::kFrame) {
       TxDrop(m.data, m.len, m.len, kLinkDown);
-    else
+    } else {
       fragmentsAbandoned_++;
+      if (IsLastFragment(m)) c_.txDrops[kLinkDown]++;  // its frame will not be whole
+    }
     txq_.Pop(1);
   }
   pendingControlLen_ = 0;
@@ -269,8 +278,7 @@ void Channel::TakeFrame(uint8_t* frame, uint32_t len, uint32_t avail, bool inTxq
     uint32_t m = rpmsg_frag_tx_fragment(&fragTx_, frame, len, i, txq_.Tail(), txq_.slotSize());
     txq_.Push(m, MsgKind::kFragment);
   }
-  c_.txPackets++;
-  c_.txBytes += len;
+  // Counted as sent when its last fragment is (Account); captured now, while it is whole.
   Capture(Dir::kTx, kNoDrop, frame, len, len);
 }
 
@@ -321,6 +329,10 @@ void Channel::Account(const Msg& m) {
       break;
     case MsgKind::kFragment:
       fragmentsSent_++;
+      if (IsLastFragment(m)) {
+        c_.txPackets++;
+        c_.txBytes += FragmentTotal(m);
+      }
       break;
     case MsgKind::kControl:
       controlSent_++;
@@ -329,10 +341,12 @@ void Channel::Account(const Msg& m) {
 }
 
 void Channel::AccountDropped(const Msg& m, Drop reason) {
-  if (m.kind == MsgKind::kFrame)
+  if (m.kind == MsgKind::kFrame) {
     TxDrop(m.data, m.len, m.len, reason);
-  else
+  } else {
     fragmentsDropped_++;  // its frame breaks at the receiver, which counts it
+    if (IsLastFragment(m)) c_.txDrops[reason]++;  // and it is not counted as sent
+  }
 }
 
 void Channel::TxDrop(const uint8_t* frame, uint32_t avail, uint32_t len, Drop reason) {

@@ -2,6 +2,7 @@
 // negotiation and fallback, the raw-mode rules, back-pressure in the middle of a frame, renegotiation,
 // and the receive side's faults. The test plays the peer on a stand-in device, building and reading
 // frag messages by hand from docs/frag-wire-spec.md §2 (the vectors cover the byte-level rules).
+import { readSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlaneRig, drain, frame, put, until } from '../../helpers/plane-rig.js';
 
@@ -178,6 +179,23 @@ describe('frag negotiation in the data plane', () => {
     expect(sent().every(isControl)).toBe(true); // stale fragments are not sent after the probe
     expect(r.frag().negotiations).toBe(2);
     expect(r.frag().mode).toBe(0);
+  });
+
+  it('counts a frame as sent once its last fragment is, and one whose fragments are abandoned at link down as a linkDown drop', async () => {
+    const r = rig({ probeGiveUpMs: 10_000, probeResendMs: 10_000 });
+    await negotiated(r);
+    // The device stops taking messages with frames queued, some of them half sent; then the link goes down.
+    const offered = put(r.tap, Array.from({ length: 400 }, (_, i) => frame(1514, i)));
+    await until('the device is full', () => r.counters().txWaits > 0 && r.plane.txIdle === false, 3000);
+    r.detach();
+    expect(r.frag().fragmentsAbandoned).toBeGreaterThan(0);
+    await until('every frame read from the TAP', () => r.counters().txPackets + r.counters().txLinkDown === offered);
+    // What the device took before the link went down (read up to its end: drain() would loop at EOF).
+    let arrived = 0;
+    const buf = Buffer.alloc(2048);
+    for (let n; (n = readSync(r.remote, buf)) > 0; ) if (n > 16 && isFrag(buf) && !isControl(buf) && (buf[7]! & 2) !== 0) arrived++;
+    expect(r.counters().txPackets).toBe(arrived);
+    expect(r.counters().txBytes).toBe(arrived * 1514);
   });
 
   it('keeps the rest of a half-sent frame while the device is full and sends it before anything else', async () => {
