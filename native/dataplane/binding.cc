@@ -119,8 +119,16 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
   void EndpointLost(int err, uint32_t txInFlight) override { Queue({Event::kLost, err, txInFlight, gen_, {}}); }
   void ModeChanged(bool frag, uint32_t mtu) override { Queue({Event::kMode, frag ? 1 : 0, mtu, gen_, {}}); }
   void TapHangup(int err) override { Queue({Event::kTapHangup, err, 0, gen_, {}}); }
-  void Captured(size_t bytes) override {
+  // At most kCaptureBacklog arenas of records wait for the JavaScript thread; more are lost (counted
+  // by the channel), so a busy JavaScript thread never makes native memory grow without bound.
+  bool Captured(size_t bytes) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (captureBacklog_ + bytes > kCaptureBacklog * captureArena_.size()) return false;
+      captureBacklog_ += bytes;
+    }
     Queue({Event::kCapture, 0, 0, gen_, std::vector<uint8_t>(captureArena_.begin(), captureArena_.begin() + bytes)});
+    return true;
   }
 
  private:
@@ -153,6 +161,7 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     {
       std::lock_guard<std::mutex> lock(mu_);
       events.swap(pending_);
+      for (const Event& e : events) captureBacklog_ -= e.capture.size();
     }
     for (Event& e : events) {
       if (closed_) return;
@@ -384,8 +393,10 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
   std::vector<uint8_t> captureArena_;  // written on the channel's thread
   std::unique_ptr<Napi::AsyncContext> context_;
   uv_async_t* events_ = nullptr;
+  static constexpr size_t kCaptureBacklog = 4;
   std::mutex mu_;
   std::vector<Event> pending_;
+  size_t captureBacklog_ = 0;  // bytes of capture records in pending_
 };
 
 static Napi::Array Names(Napi::Env env, const char* const* names, size_t count) {

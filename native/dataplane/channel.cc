@@ -17,10 +17,10 @@ const char* const kCounterNames[] = {
     "txPackets", "txBytes", "rxPackets", "rxBytes",
     "txOversize", "txBusy", "txLinkDown", "txRunt", "txFraming",
     "rxOversize", "rxBusy", "rxLinkDown", "rxRunt", "rxFraming",
-    "txPps", "txBps", "rxPps", "rxBps", "txWaits",
+    "txPps", "txBps", "rxPps", "rxBps", "txWaits", "captureMissed",
 };
 const size_t kCounterCount = sizeof kCounterNames / sizeof kCounterNames[0];
-static_assert(sizeof(Counters) == 19 * sizeof(double), "Counters is kCounterNames' doubles in order");
+static_assert(sizeof(Counters) == 20 * sizeof(double), "Counters is kCounterNames' doubles in order");
 
 const char* const kFragNames[] = {
     "mode", "peerMaxFrame", "negotiations", "fallbacks",
@@ -568,6 +568,7 @@ void Channel::SetCapture(uint8_t* buf, size_t size) {
   cap_ = buf;
   capSize_ = buf ? size : 0;
   capUsed_ = 0;
+  capRecords_ = 0;
 }
 
 void Channel::Capture(Dir dir, uint8_t reason, const uint8_t* data, uint32_t len, uint32_t original) {
@@ -585,15 +586,17 @@ void Channel::Capture(Dir dir, uint8_t reason, const uint8_t* data, uint32_t len
   memcpy(p + 8, &len, 4);
   memcpy(p + 12, data, len);
   capUsed_ += need;
+  capRecords_++;
 }
 
 void Channel::FlushCapture() {
   if (!cap_ || capUsed_ == 0 || inCaptureFlush_) return;
   size_t used = capUsed_;
   inCaptureFlush_ = true;
-  events_->Captured(used);
+  if (!events_->Captured(used)) c_.captureMissed += capRecords_;
   inCaptureFlush_ = false;
   capUsed_ = 0;
+  capRecords_ = 0;
 }
 
 void Channel::Settle() {

@@ -33,6 +33,7 @@ struct Counters {
   double txDrops[kNumDrops] = {}, rxDrops[kNumDrops] = {};
   double txPps = 0, txBps = 0, rxPps = 0, rxBps = 0;  // filled by ReadCounters
   double txWaits = 0;  // times the endpoint had no room and the TAP waited (the ring window was full)
+  double captureMissed = 0;  // capture records lost: JavaScript had not taken the earlier ones yet
 };
 
 // What the channel tells its owner; called from Settle(), never in the middle of the work, on the
@@ -43,8 +44,9 @@ class ChannelEvents {
   virtual void EndpointLost(int err, uint32_t txInFlight) = 0;
   virtual void ModeChanged(bool frag, uint32_t mtu) = 0;
   virtual void TapHangup(int err) = 0;
-  // `bytes` of capture records are in the capture buffer (see SetCapture).
-  virtual void Captured(size_t bytes) = 0;
+  // `bytes` of capture records are in the capture buffer (see SetCapture). False: not taken
+  // (JavaScript is too far behind), the records are lost and counted.
+  virtual bool Captured(size_t bytes) = 0;
 };
 
 struct ChannelOptions {
@@ -153,6 +155,7 @@ class Channel : public EndpointHost {
   // capture
   uint8_t* cap_ = nullptr;
   size_t capSize_ = 0, capUsed_ = 0;
+  uint32_t capRecords_ = 0;  // records in capUsed_
 
   // deferred events
   struct LostEvent { int err; uint32_t inFlight; };
