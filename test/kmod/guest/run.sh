@@ -62,11 +62,7 @@ main() {
 		return 1
 	fi
 	for name in $(declare -F | awk '{ print $3 }' | grep '^scenario_' | sort); do
-		if [ -n "$KMOD_SCENARIOS" ] && ! selected "$name"; then
-			continue
-		fi
-		# measurements run only when asked for by name
-		case $name in *_rate) [ -n "$KMOD_SCENARIOS" ] || continue ;; esac
+		selected "$name" || continue
 		run_scenario "$name" || failed+=("$name")
 	done
 	if [ ${#failed[@]} -eq 0 ]; then
@@ -79,12 +75,19 @@ main() {
 	echo "----- end of kernel log -----"
 }
 
+# A name is selected when it contains one of the words, or when there are
+# only !WORDs; a name containing a !WORD never is. Measurements (*_rate)
+# run only when a word names them.
 selected() {
-	local want
+	local want named=1 positive=0
 	for want in $KMOD_SCENARIOS; do
-		case $1 in *"$want"*) return 0 ;; esac
+		case $want in
+		!*) case $1 in *"${want#!}"*) return 1 ;; esac ;;
+		*) positive=1; case $1 in *"$want"*) named=0 ;; esac ;;
+		esac
 	done
-	return 1
+	case $1 in *_rate) return "$named" ;; esac
+	[ "$positive" -eq 0 ] || return "$named"
 }
 
 main

@@ -8,7 +8,7 @@
 
 # What the daemon scenarios stand on: the host's Node.js and the daemon's
 # native addon load in the guest (through the read-only 9p root).
-scenario_49_node_in_guest() {
+scenario_49_daemon_node_in_guest() {
 	local addon=$KMOD_REPO/build/Release/rpmsg_eth_native.node
 	node -e 'process.exit(0)' || fail "node does not run in the guest"
 	say "node $(node --version) runs in the guest"
@@ -100,8 +100,7 @@ counters_agree() {
 		[ "$1" != kmod ] || { [ "$dtx" -eq "$etx" ] && [ "$drx" -eq "$erx" ]; } ||
 			fail "channel $i: daemon tx/rx $dtx/$drx, rpmsg-eth$i tx/rx $etx/$erx"
 	done <<<"$b"
-	say "counters agree (channel daemon-tx daemon-rx vx-rx vx-tx [rpmsg-eth tx rx]):"
-	echo "    ${b//$'\n'/$'\n'    }"
+	say "counters agree (channel daemon-tx daemon-rx vx-rx vx-tx [rpmsg-eth tx rx]): ${b//$'\n'/ · }"
 }
 
 tap_carrier() { ! ip -n rpmsg-test -o link show "$1" | grep -q NO-CARRIER; }
