@@ -238,7 +238,8 @@ export class PcapngWriter {
         );
       });
       this.out.once('error', (err) => reject(this.failureError(err)));
-      this.out.end(() => (this.failure ? reject(this.failureError()) : resolve()));
+      // end()'s callback gets a write error that may come before the 'error' event sets failure.
+      this.out.end((err?: Error | null) => (err || this.failure ? reject(this.failureError(err)) : resolve()));
     });
     return this.closing;
   }

@@ -161,6 +161,22 @@ describe('PcapngWriter', () => {
     await expect(w.close()).rejects.toThrow(/disk full/);
   });
 
+  // A full disk met by the statistics close() writes last: end()'s callback can run before the 'error'
+  // event, and close() resolved, so `capture` said the file was written and exited 0 with it cut.
+  it('rejects close() when the writes it makes itself fail', async () => {
+    let writes = 0;
+    const out = new Writable({
+      write(_chunk, _enc, cb) {
+        if (++writes <= 3) return cb();
+        setImmediate(() => cb(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })));
+      },
+    });
+    const w = new PcapngWriter(out);
+    const i = w.addInterface('rpmsg0', 'c');
+    w.writeFrame(i, 'rx', frame(1));
+    await expect(w.close([0])).rejects.toThrow(/writing the capture failed: ENOSPC/);
+  });
+
   it('refuses an unknown interface id', () => {
     const w = new PcapngWriter(new PassThrough());
     expect(() => w.writeFrame(0, 'rx', frame(1))).toThrow(/no interface 0/);
