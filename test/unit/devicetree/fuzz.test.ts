@@ -121,17 +121,26 @@ describe('fuzz', () => {
   it('3000 corrupted DTBs: DeviceTreeError or a table, nothing else, each quickly', async () => {
     const rnd = prng(0x5eed0001);
     const counts = { ok: 0, error: 0 };
-    let slowest = 0;
+    let slowest = { ms: 0, bytes: new Uint8Array() };
     for (let i = 0; i < 3000; i++) {
       const bytes = mutateBinary(dtb, rnd);
       const t0 = performance.now();
       counts[await run(() => parseFdt(bytes, `dtb-case-${i}`), `dtb-case-${i}`)]++;
-      slowest = Math.max(slowest, performance.now() - t0);
+      const ms = performance.now() - t0;
+      if (ms > slowest.ms) slowest = { ms, bytes };
     }
     // Both outcomes must occur, or the mutations are not exercising the reader.
     expect(counts.error).toBeGreaterThan(1000);
     expect(counts.ok).toBeGreaterThan(10);
-    expect(slowest).toBeLessThan(500);
+    // The slowest case, timed again (best of 3): an input the reader is slow on stays slow, a GC
+    // pause or a busy machine does not.
+    let best = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      await run(() => parseFdt(slowest.bytes, 'slowest'), 'slowest');
+      best = Math.min(best, performance.now() - t0);
+    }
+    expect(best).toBeLessThan(500);
   });
 
   // Each case runs cpp and dtc: fewer cases than for the in-process FDT reader.
