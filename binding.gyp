@@ -17,7 +17,7 @@
         "native/dataplane/channel_thread.cc",
         "native/dataplane/sim_endpoint.cc",
         "native/dataplane/device_endpoint.cc",
-        "native/frag/rpmsg_frag.c",
+        "frag/rpmsg_frag.c",
         "native/netns_call.cc",
         "native/rpmsg_dev.cc",
         "native/link_state.cc",

@@ -2,7 +2,7 @@
 // run on the same machine, as the median of BENCH_ROUNDS (default 3) rounds that alternate the systems:
 //   plain relay  bench/relay.c: TAP <-> SOCK_SEQPACKET <-> TAP, one frame per syscall, two processes —
 //                what a user would write by hand;
-//   ring relay   bench/relay.c --ring: the daemon's side of the simulated ring (native/sim-peer/RING.md)
+//   ring relay   bench/relay.c --ring: the daemon's side of the simulated ring (sim/RING.md)
 //                in plain C against the same vx-peer — so the cost of the ring model and the cost of
 //                the daemon are told apart.
 // Rows: TCP throughput (iperf3) and ping RTT (median of 200) through one channel at MTU 482 and 8162; all 17 channels of
@@ -162,7 +162,7 @@ async function withSystem<T>(system: System, channels: number[], extraArgs: stri
         const r = ring(ch);
         const args = system === 'relay'
           ? [`rpmsg${ch}`, LNX, `vx${ch}`, VX, String(r.mtu)]
-          : ['--ring', join(root, 'dist/native/vx-peer'), `rpmsg${ch}`, LNX, `vx${ch}`, VX, String(r.mtu), String(r.payload), String(r.bufs)];
+          : ['--ring', join(root, 'dist/sim/vx-peer'), `rpmsg${ch}`, LNX, `vx${ch}`, VX, String(r.mtu), String(r.payload), String(r.bufs)];
         children.push(spawn(relayBin, args, { stdio: 'ignore' })); // their exit counters are not figures
       }
       await waitFor('the relays\' TAPs', () => channels.every((ch) => {

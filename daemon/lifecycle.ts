@@ -22,7 +22,7 @@ import { ip } from '../src/netns/ip.js';
 import { OwnedNamespaces } from '../src/netns/namespaces.js';
 import { KmodTransport } from '../src/transport/kmod.js';
 import { RpmsgCharTransport } from '../src/transport/rpmsg-char.js';
-import { SimLink, SimTransport } from '../src/transport/sim.js';
+import { SimLink, SimTransport } from '../sim/transport.js';
 import type { ChannelLink, Transport } from '../src/transport/transport.js';
 import { UserError } from '../src/util/errors.js';
 import { runCapture, runReplay, type CaptureTarget } from './capture.js';

@@ -1,17 +1,17 @@
 // The `sim` transport: each channel's endpoint is the simulated ring to a simulated VxWorks peer
-// process (native/sim-peer/vx_peer.c; the protocol is native/sim-peer/RING.md):
+// process (sim/vx_peer.c; the protocol is sim/RING.md):
 //   data      SOCK_SEQPACKET, one Ethernet frame per message, both directions;
 //   doorbell  SOCK_SEQPACKET, kicks, sent only to a side that asked for one;
 //   ring      a shared page with each direction's used and event indices.
 // At most num-bufs/2 frames are in flight per direction, as on the virtio ring. This side spawns and
 // supervises the peer; the data plane (src/bridge/) moves the frames.
-import type { ChannelPlan } from '../channels/types.js';
-import { channelMac } from '../iface/mac.js';
-import type { Logger } from '../log.js';
-import { ip } from '../netns/ip.js';
-import { closeFd, seqpacketPair, sharedRingCreate } from '../native/index.js';
-import { startPeer, type RunningPeer } from '../sim/peer-process.js';
-import type { ChannelLink, EndpointLoss, LinkEvents, Transport } from './transport.js';
+import type { ChannelPlan } from '../src/channels/types.js';
+import { channelMac } from '../src/iface/mac.js';
+import type { Logger } from '../src/log.js';
+import { ip } from '../src/netns/ip.js';
+import { closeFd, seqpacketPair, sharedRingCreate } from '../src/native/index.js';
+import { startPeer, type RunningPeer } from './peer-process.js';
+import type { ChannelLink, EndpointLoss, LinkEvents, Transport } from '../src/transport/transport.js';
 
 export interface SimOptions {
   peerNetns: string;

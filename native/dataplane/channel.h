@@ -15,7 +15,7 @@
 #include <memory>
 #include <vector>
 
-#include "../frag/rpmsg_frag.h"
+#include "../../frag/rpmsg_frag.h"
 #include "endpoint.h"
 #include "tx_queue.h"
 #include "../uv_handles.h"

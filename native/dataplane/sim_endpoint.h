@@ -1,4 +1,4 @@
-// The `sim` endpoint: the simulated ring to vx-peer (native/sim-peer/RING.md). Frames go over a
+// The `sim` endpoint: the simulated ring to vx-peer (sim/RING.md). Frames go over a
 // SOCK_SEQPACKET data socket, batched (sendmmsg/recvmmsg); the ring's used indices sit in a shared
 // page, so the window (num-bufs / 2 frames in flight) is known without messages, and the doorbell
 // socket carries only kicks, sent when the other side asked for one (virtio's VIRTIO_F_EVENT_IDX).
@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "../sim-peer/sim_ring.h"
+#include "../../sim/sim_ring.h"
 #include "endpoint.h"
 #include "../uv_handles.h"
 

@@ -33,7 +33,7 @@ export interface Rates {
   rxBps: number;
 }
 
-/** Failed reassemblies, by reason (docs/frag-wire-spec.md §4). */
+/** Failed reassemblies, by reason (frag/wire-spec.md §4). */
 export type FragFailures = Record<'lost' | 'duplicate' | 'truncated' | 'overlong' | 'badVersion' | 'badHeader' | 'timeout', number>;
 
 /** The `framing` object of one frag channel in `stats --json`. */

@@ -10,7 +10,7 @@ export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt' | 'framing';
 /** In the order the native data plane numbers them. */
 export const DROP_REASONS: readonly DropReason[] = ['oversize', 'busy', 'linkDown', 'runt', 'framing'];
 
-/** The simulated ring to vx-peer (native/sim-peer/RING.md). */
+/** The simulated ring to vx-peer (sim/RING.md). */
 export interface SimEndpoint {
   kind: 'sim';
   dataFd: number;

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { ChannelBridge } from '../../../dist/src/bridge/bridge.js';
 import { linkSet, tapCreate } from '../../../dist/src/native/index.js';
-import { SimTransport } from '../../../dist/src/transport/sim.js';
+import { SimTransport } from '../../../dist/sim/transport.js';
 
 const [flood, countArg] = process.argv.slice(2);
 const count = Number(countArg);

@@ -1,7 +1,7 @@
-// The `frag` framing inside the native data plane (native/dataplane/channel.cc over native/frag/):
+// The `frag` framing inside the native data plane (native/dataplane/channel.cc over frag/):
 // negotiation and fallback, the raw-mode rules, back-pressure in the middle of a frame, renegotiation,
 // and the receive side's faults. The test plays the peer on a stand-in device, building and reading
-// frag messages by hand from docs/frag-wire-spec.md §2 (the vectors cover the byte-level rules).
+// frag messages by hand from frag/wire-spec.md §2 (the vectors cover the byte-level rules).
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlaneRig, drain, frame, put, until } from '../../helpers/plane-rig.js';
 
