@@ -11,7 +11,6 @@
         "native/netns_guard.cc",
         "native/tap.cc",
         "native/seqpacket.cc",
-        "native/fd_watch.cc",
         "native/dataplane/binding.cc",
         "native/dataplane/channel.cc",
         "native/dataplane/channel_thread.cc",

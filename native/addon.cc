@@ -37,7 +37,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   InitTap(env, exports);
   InitSeqpacket(env, exports);
-  InitFdWatch(env, exports);
   InitDataPlane(env, exports);
   InitNetnsCall(env, exports);
   InitRpmsgDev(env, exports);

@@ -7,7 +7,6 @@ namespace rpmsg_eth {
 
 void InitTap(Napi::Env env, Napi::Object exports);
 void InitSeqpacket(Napi::Env env, Napi::Object exports);
-void InitFdWatch(Napi::Env env, Napi::Object exports);
 void InitDataPlane(Napi::Env env, Napi::Object exports);
 void InitNetnsCall(Napi::Env env, Napi::Object exports);
 void InitRpmsgDev(Napi::Env env, Napi::Object exports);

@@ -1,7 +1,6 @@
 // The native binding: TAP devices, SOCK_SEQPACKET sockets, rpmsg device ioctls and the data plane.
 export { tapCreate, linkSet, tapSetCarrier, type LinkSettings } from './tap.js';
-export { seqpacketPair, seqpacketListen, seqpacketAccept, seqpacketConnect, closeFd } from './seqpacket.js';
-export { FdWatch } from './fd-watch.js';
+export { seqpacketPair, closeFd } from './seqpacket.js';
 export { withNetns } from './netns-call.js';
 export { linkState, type KernelLinkState } from './link-state.js';
 export { sdNotify } from './sd-notify.js';
