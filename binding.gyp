@@ -19,7 +19,7 @@
         "frag/rpmsg_frag.c",
         "native/netns_call.cc",
         "native/rpmsg_dev.cc",
-        "native/link_state.cc",
+        "native/rtnetlink.cc",
         "native/sd_notify.cc"
       ],
       "dependencies": [

@@ -40,7 +40,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitDataPlane(env, exports);
   InitNetnsCall(env, exports);
   InitRpmsgDev(env, exports);
-  InitLinkState(env, exports);
+  InitRtnetlink(env, exports);
   InitSdNotify(env, exports);
   return exports;
 }

@@ -6,7 +6,7 @@ import { CONTROL_ENV } from '../../src/control/protocol.js';
 import { LOG_FORMATS, LOG_LEVELS, LOG_LEVEL_ENV, createLogger, type LogFormat } from '../../src/log.js';
 import { durationOption } from '../../src/util/duration.js';
 import { UserError } from '../../src/util/errors.js';
-import { Daemon } from '../lifecycle.js';
+import { Daemon } from '../daemon.js';
 import { SystemdNotifier } from '../systemd.js';
 import { CONFIG_OPTION_HELP } from './config-option.js';
 import { includeOption } from './include-option.js';

@@ -59,6 +59,7 @@ export interface NativeAddon {
   readonly DATA_PLANE_FRAG: readonly string[];
   sharedRingCreate(): number;
   linkState(name: string, netns: string): { operstate: string; carrier: boolean; adminUp: boolean };
+  addressChange(name: string, netns: string, add: boolean, address: string, prefix: number): void;
   sdNotify(socketPath: string, state: string): void;
   rpmsgEthInfo(fd: number): RpmsgEthInfo;
   rpmsgCreateEndpoint(ctrlFd: number, name: string, src: number, dst: number): void;

@@ -2,7 +2,7 @@
 export { tapCreate, linkSet, tapSetCarrier, type LinkSettings } from './tap.js';
 export { seqpacketPair, closeFd } from './seqpacket.js';
 export { withNetns } from './netns-call.js';
-export { linkState, type KernelLinkState } from './link-state.js';
+export { addressChange, linkState, type KernelLinkState } from './rtnetlink.js';
 export { sdNotify } from './sd-notify.js';
 export { DataPlane, captureRecords, sharedRingCreate, type DataPlaneEvents, type DataPlaneOptions } from './data-plane.js';
 export {

@@ -1,6 +1,6 @@
 // linkState: an interface's operstate and carrier as the kernel reports them, read inside its namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readInterfaceState } from '../../../src/iface/link-state.js';
+import { readInterfaceState } from '../../../src/iface/tap.js';
 import { closeFd, linkSet, linkState, tapCreate, tapSetCarrier } from '../../../src/native/index.js';
 import { createTestNetns, deleteTestNetns, links, requireRoot } from '../../helpers/netns.js';
 
