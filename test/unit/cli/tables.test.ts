@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelCounters } from '../../../src/bridge/counters.js';
+import { DROP_REASONS, type ChannelCounters, type DropCounters } from '../../../src/bridge/counters.js';
+import type { ChannelStatus } from '../../../src/control/protocol.js';
+import type { PeerHealthState } from '../../../src/health/peer-health.js';
 import { formatStats } from '../../../daemon/commands/stats.js';
-import { formatStatus, statusLine, type ChannelStatus } from '../../../daemon/commands/status.js';
+import { formatStatus, statusLine } from '../../../daemon/commands/status.js';
 import { formatDrops, formatTable } from '../../../daemon/commands/table.js';
 
 function newCounters(): ChannelCounters {
-  const noDrops = () => ({ oversize: 0, busy: 0, linkDown: 0, runt: 0, framing: 0 });
+  const noDrops = () => Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as DropCounters;
   return {
     tx: { packets: 0, bytes: 0 },
     rx: { packets: 0, bytes: 0 },
@@ -30,8 +32,16 @@ function channel(over: Partial<ChannelStatus>): ChannelStatus {
     operstate: 'up',
     carrier: true,
     link: 'up',
+    notCaptured: 0,
+    rates: { txPps: 0, txBps: 0, rxPps: 0, rxBps: 0 },
+    peer: null,
+    down: null,
     ...over,
   };
+}
+
+function peer(over: Partial<PeerHealthState>): PeerHealthState {
+  return { reachable: null, rttMs: null, lastChange: null, sent: 0, received: 0, lastError: null, ...over };
 }
 
 describe('command tables', () => {
@@ -46,9 +56,9 @@ describe('command tables', () => {
 
   it('status shows the kernel\'s operstate and carrier, peer state, rates in bit/s and packets/s, and drops', () => {
     const lines = [
-      channel({ peer: { reachable: true, rttMs: 0.42 }, rates: { txPps: 1500, txBps: 2_500_000, rxPps: 3, rxBps: 300 } }),
+      channel({ peer: peer({ reachable: true, rttMs: 0.42 }), rates: { txPps: 1500, txBps: 2_500_000, rxPps: 3, rxBps: 300 } }),
       // Set down by an administrator: the channel's link to the peer is still up.
-      channel({ channel: 4, ifname: 'rpmsg4', operstate: 'down', link: 'up', carrier: true, peer: { reachable: false, rttMs: null } }),
+      channel({ channel: 4, ifname: 'rpmsg4', operstate: 'down', link: 'up', carrier: true, peer: peer({ reachable: false, rttMs: null }) }),
     ].map(statusLine);
     expect(lines[0]!.rates).toEqual({ txPacketsPerSecond: 1500, txBitsPerSecond: 20_000_000, rxPacketsPerSecond: 3, rxBitsPerSecond: 2400 });
     const [head, up, down] = formatStatus(lines).split('\n');

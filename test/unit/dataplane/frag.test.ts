@@ -168,7 +168,7 @@ describe('frag negotiation in the data plane', () => {
     // The device stops taking messages: fill it, then offer more frames than fit.
     const filler = Array.from({ length: 400 }, (_, i) => frame(1514, i));
     put(r.tap, filler);
-    await until('the device is full', () => r.counters().txPackets > 0 && r.plane.txIdle === false, 3000);
+    await until('the device is full', () => r.counters().txPackets! > 0 && r.plane.txIdle === false, 3000);
     r.detach();
     const f = r.frag();
     expect(f.fragmentsAbandoned).toBeGreaterThan(0);

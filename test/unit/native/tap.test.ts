@@ -213,7 +213,7 @@ describe.skipIf(!isRoot)('TAP devices (root, in a private netns)', () => {
       put(remote, [Buffer.alloc(5), reply]);
       await until('two frames handled', () => {
         const c = p.counters();
-        return c.rxRunt + c.rxPackets >= 2;
+        return c.rxRunt! + c.rxPackets! >= 2;
       });
       expect(p.counters().rxRunt).toBe(1);
     });
