@@ -18,9 +18,9 @@
  * Ring mode, the second baseline: the daemon's side of the simulated ring, written as plainly:
  *   relay --ring VX_PEER TAP_A NETNS_A TAP_B NETNS_B MTU MAX_PAYLOAD NUM_BUFS
  *   TAP_A (in NETNS_A) <-> this process <-> ring (sim/RING.md) <-> VX_PEER <-> TAP_B (in NETNS_B)
- * One frame per read()/send()/recv()/write(); at most NUM_BUFS/2 frames in flight, kicks only when
- * asked. What it costs next to the plain relay is the ring model; what the daemon costs next to it is
- * the daemon.
+ * One frame per read()/send() (a batch of one ring buffer, sim_ring.h), one write() per frame of a
+ * batch received; at most NUM_BUFS/2 frames in flight, kicks only when asked. What it costs next to
+ * the plain relay is the ring model; what the daemon costs next to it is the daemon.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,7 +177,7 @@ static void stop_on_signals(sigset_t *run_mask) {
 
 /* Ring mode: TAP <-> the simulated ring to a vx-peer child. */
 static int ring_relay(char **argv, const sigset_t *run_mask) {
-  static unsigned char frame[MAX_FRAME];
+  static unsigned char frame[MAX_FRAME], batch[4 * (1 + SIM_RING_BATCH) + MAX_FRAME];
   const char *peer_bin = argv[2], *tap_name = argv[3], *netns_a = argv[4], *tap_b = argv[5], *netns_b = argv[6];
   int mtu = atoi(argv[7]), max_payload = atoi(argv[8]), num_bufs = atoi(argv[9]);
   uint32_t window = (uint32_t)num_bufs / 2, sent = 0;
@@ -246,7 +247,10 @@ static int ring_relay(char **argv, const sigset_t *run_mask) {
     if (fds[0].revents & POLLIN) {
       n = read(tap, frame, sizeof frame);
       if (n > 0 && n <= max_payload) {
-        if (send(data[0], frame, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+        uint32_t table[2] = {1, (uint32_t)n};
+        struct iovec iov[2] = {{table, sizeof table}, {frame, (size_t)n}};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+        if (sendmsg(data[0], &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
           sent++;
           c.to_sock++;
         } else if (errno != EAGAIN && errno != EINTR) {
@@ -255,14 +259,24 @@ static int ring_relay(char **argv, const sigset_t *run_mask) {
       }
     }
     if (fds[1].revents & POLLIN) {
-      n = recv(data[0], frame, sizeof frame, MSG_DONTWAIT);
+      n = recv(data[0], batch, sizeof batch, MSG_DONTWAIT);
       if (n == 0) break;
       if (n > 0) {
-        if (write(tap, frame, (size_t)n) == n)
-          c.to_tap++;
-        else
-          c.tap_drops++;
-        if (sim_ring_consume(&ring->to_daemon, 1)) {
+        uint32_t count = sim_ring_batch_parse(batch, (size_t)n), k;
+        const unsigned char *m = batch + 4 * (1 + count);
+        if (!count) {
+          fprintf(stderr, "relay ring: a %zd-byte datagram from the peer is not a batch of ring buffers\n", n);
+          break;
+        }
+        for (k = 0; k < count; k++) {
+          uint32_t len = sim_ring_u32(batch + 4 + 4 * k);
+          if (write(tap, m, len) == (ssize_t)len)
+            c.to_tap++;
+          else
+            c.tap_drops++;
+          m += len;
+        }
+        if (sim_ring_consume(&ring->to_daemon, count)) {
           uint32_t v = htonl(ring->to_daemon.used);
           send(bell[0], &v, sizeof v, MSG_DONTWAIT | MSG_NOSIGNAL);
         }

@@ -15,7 +15,15 @@
  *         soon as the rpmsg ring has a free buffer; O_NONBLOCK: EAGAIN when
  *         the transmit queue is full. A zero-length write sends nothing.
  * poll()  POLLIN: a frame is queued. POLLOUT: the transmit queue has room
- *         for one frame. POLLHUP: the channel went away.
+ *         for one frame. POLLHUP: the channel went away. POLLPRI: the link
+ *         state changed (stalled or back, see struct rpmsg_eth_info.link)
+ *         since the last RPMSG_ETH_IOC_INFO, which clears it.
+ * Stall: when the remote takes no frame for stall_ms (module parameter,
+ * default 1000 ms) while frames wait, the link is "stalled": POLLPRI, and
+ * INFO reports RPMSG_ETH_LINK_STALLED; frames stay queued. The first frame
+ * the remote takes again ends the stall: POLLPRI again, INFO reports
+ * RPMSG_ETH_LINK_UP. A daemon takes the interface's carrier down and up
+ * accordingly; the device stays open throughout.
  * When the channel goes away (remote stopped, driver unbound, module
  * unloaded), blocked and later read/write/batch calls fail with EPIPE; close
  * the file and open the device again once it reappears (same name).
@@ -32,6 +40,10 @@
 #define RPMSG_ETH_API_VERSION	1
 
 #define RPMSG_ETH_NAME_SIZE	32
+/* struct rpmsg_eth_info.link */
+#define RPMSG_ETH_LINK_UP	0	/* the remote takes frames */
+#define RPMSG_ETH_LINK_STALLED	1	/* it took none for stall_ms */
+
 /* Largest rpmsg_eth_batch.count accepted. */
 #define RPMSG_ETH_BATCH_MAX	256
 
@@ -47,6 +59,9 @@
  * @num_bufs: rpmsg buffers of the channel (both directions), 0 if unknown
  * @rx_queue_len: frames the receive queue holds before dropping
  * @tx_queue_len: frames the transmit queue holds before write() blocks
+ * @link: RPMSG_ETH_LINK_UP or RPMSG_ETH_LINK_STALLED; reading it clears
+ *        the POLLPRI event
+ * @stall_ms: how long a full ring may not move before the link is stalled
  * @reserved: zero
  */
 struct rpmsg_eth_info {
@@ -60,7 +75,9 @@ struct rpmsg_eth_info {
 	__u32 num_bufs;
 	__u32 rx_queue_len;
 	__u32 tx_queue_len;
-	__u32 reserved[5];
+	__u32 link;
+	__u32 stall_ms;
+	__u32 reserved[3];
 };
 
 /**
@@ -103,10 +120,12 @@ struct rpmsg_eth_batch {
  * Counts since the module was loaded; they survive unbind/rebind.
  * rx_drop_*: received frames not delivered: queue full (overflow), no
  * memory, device not open (closed), zero length (empty), discarded when the
- * file was closed or the channel went away (flushed).
+ * file was closed or the channel went away (flushed), longer than
+ * max_payload (oversize).
  * tx_drop_*: frames accepted by write() but not sent: the rpmsg core
  * refused them (error) or the channel went away first (dead).
- * tx_ring_full: times the ring had no free buffer and sending was retried.
+ * tx_ring_full: frames that found the ring without a free buffer and
+ * waited for one. tx_stalls: times the link became stalled.
  */
 struct rpmsg_eth_counters {
 	__u64 rx_packets;
@@ -121,6 +140,8 @@ struct rpmsg_eth_counters {
 	__u64 tx_drop_error;
 	__u64 tx_drop_dead;
 	__u64 tx_ring_full;
+	__u64 rx_drop_oversize;
+	__u64 tx_stalls;
 };
 
 #define RPMSG_ETH_IOC_MAGIC	0xb5	/* rpmsg's; numbers above rpmsg_char's */

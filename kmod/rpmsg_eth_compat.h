@@ -2,8 +2,8 @@
 /*
  * Kernel API differences rpmsg_eth meets between Linux 4.9 and 6.x (and
  * the pre-4.9 rpmsg_channel API). The only place LINUX_VERSION_CODE is used
- * (RPMSG_ETH_BEFORE); rpmsg_eth.c is written against the current API and
- * calls the helpers below where it differs.
+ * (RPMSG_ETH_BEFORE); the rpmsg_eth_*.c files are written against the current
+ * API and call the helpers below where it differs.
  *
  * Breaks listed in DESIGN.md and what they mean here:
  *  4.9  struct rpmsg_channel became struct rpmsg_device, the receive
@@ -15,10 +15,12 @@
  *  5.18 rpmsg_ctrl was split out of rpmsg_char: it changes how user space
  *       reaches stock endpoints (/dev/rpmsg_ctrlN), not the in-kernel API
  *       this module uses; nothing to do here.
- * Others this module meets: cdev_device_add() (4.11), rpmsg
- * driver_override (4.11, needed for match_names=0), __poll_t (4.16),
- * stream_open() (5.3), compat_ptr_ioctl() (5.4), sysfs_emit() (5.10),
- * rpmsg_get_mtu() (5.16), class_create() without the owner (6.4).
+ * Others this module meets: rpmsg driver_override (4.11, needed for
+ * match_names=0), rpmsg_poll() (4.14), __poll_t (4.16), stream_open()
+ * (5.3), sysfs_emit() (5.10), rpmsg_get_mtu() (5.16), class_create()
+ * without the owner (6.4). The module needs neither cdev_set_parent()
+ * (4.11) nor compat_ptr_ioctl() (5.4): its one character device lives as
+ * long as the module, and its compat_ioctl is its own.
  */
 #ifndef RPMSG_ETH_COMPAT_H
 #define RPMSG_ETH_COMPAT_H
@@ -46,7 +48,8 @@
 #define rpmsg_device rpmsg_channel
 #endif
 
-/* rpmsg_eth.c's receive handler, whatever the callback signature. */
+#ifdef RPMSG_ETH_LINK
+/* rpmsg_eth_link.c's receive handler, whatever the callback signature. */
 static int rpmsg_eth_rx(void *priv, void *data, int len, u32 src);
 
 #if RPMSG_ETH_BEFORE(4, 9, 0)
@@ -80,16 +83,29 @@ rpmsg_eth_create_ept(struct rpmsg_device *rpdev, void *priv,
 	return rpmsg_create_ept(rpdev, rpmsg_eth_rx_cb, priv, chinfo);
 #endif
 }
+#endif /* RPMSG_ETH_LINK */
 
 /* Send without waiting for a buffer: -ENOMEM when the ring is full. */
-static inline int rpmsg_eth_trysend(struct rpmsg_device *rpdev,
-				    struct rpmsg_endpoint *ept,
-				    void *data, int len, u32 dst)
+static inline int rpmsg_eth_trysendto(struct rpmsg_device *rpdev,
+				      struct rpmsg_endpoint *ept,
+				      void *data, int len, u32 dst)
 {
 #if RPMSG_ETH_BEFORE(4, 9, 0)
 	return rpmsg_trysend_offchannel(rpdev, ept->addr, dst, data, len);
 #else
 	return rpmsg_trysendto(ept, data, len, dst);
+#endif
+}
+
+/*
+ * The bus's poll on @ept (rpmsg_poll(), 4.14): queues @pt on the bus's
+ * waitqueues where the bus has a poll operation, nothing where it has not.
+ */
+static inline void rpmsg_eth_bus_poll(struct rpmsg_endpoint *ept,
+				      poll_table *pt)
+{
+#if !RPMSG_ETH_BEFORE(4, 14, 0)
+	rpmsg_poll(ept, NULL, pt);
 #endif
 }
 
@@ -105,32 +121,6 @@ static inline size_t rpmsg_eth_get_mtu(struct rpmsg_endpoint *ept)
 #endif
 }
 
-#if RPMSG_ETH_BEFORE(4, 11, 0)
-static inline int cdev_device_add(struct cdev *cdev, struct device *dev)
-{
-	int ret;
-
-	ret = cdev_add(cdev, dev->devt, 1);
-	if (ret)
-		return ret;
-	ret = device_add(dev);
-	if (ret)
-		cdev_del(cdev);
-	return ret;
-}
-
-static inline void cdev_device_del(struct cdev *cdev, struct device *dev)
-{
-	device_del(dev);
-	cdev_del(cdev);
-}
-
-/* Before 4.11 the cdev cannot pin its device; open() takes the reference. */
-#define rpmsg_eth_cdev_set_parent(cdev, kobj) do { } while (0)
-#else
-#define rpmsg_eth_cdev_set_parent(cdev, kobj) cdev_set_parent(cdev, kobj)
-#endif
-
 #if RPMSG_ETH_BEFORE(4, 16, 0)
 /* file_operations.poll returned unsigned int */
 #define __poll_t unsigned int
@@ -138,11 +128,6 @@ static inline void cdev_device_del(struct cdev *cdev, struct device *dev)
 
 #if RPMSG_ETH_BEFORE(5, 3, 0)
 #define stream_open(inode, filp) nonseekable_open(inode, filp)
-#endif
-
-#if RPMSG_ETH_BEFORE(5, 4, 0)
-/* 32-bit user space on a 64-bit kernel is not served before 5.4 */
-#define compat_ptr_ioctl NULL
 #endif
 
 #if RPMSG_ETH_BEFORE(5, 10, 0)

@@ -6,7 +6,7 @@
  * terminating the eth-dev endpoint in a network interface. The rings are modelled as RING.md (beside
  * this file) describes, with three fds the daemon passes in:
  *
- *   fd 3  data      SOCK_SEQPACKET, one message per ring buffer in both directions;
+ *   fd 3  data      SOCK_SEQPACKET, batches of ring buffers in both directions (sim_ring.h);
  *   fd 4  doorbell  SOCK_SEQPACKET, kicks: "the used index you asked about has passed";
  *   fd 5  ring      a shared page (sim_ring.h): each direction's used index and event index.
  *
@@ -55,8 +55,9 @@
 #define DATA_FD 3
 #define DOORBELL_FD 4
 #define RING_FD 5
-#define BATCH 64		/* messages per recvmmsg/sendmmsg */
+#define BATCH 64		/* frames read from the TAP per wakeup, at most */
 #define QSLOTS 64		/* outgoing messages queued */
+#define RX_BATCHES 4		/* batches (sim_ring.h) per recvmmsg */
 #define FLUSH_EVERY 16		/* after the first frame of a wakeup, send in batches of this many */
 #define TICK_MS 100
 
@@ -195,14 +196,50 @@ static unsigned int room(const struct peer *p)
 	return p->window - sim_ring_in_flight(&p->ring->to_daemon, p->sent, p->window);
 }
 
-/* Sends what the window and the socket take from the queue; 0, or -1 if the daemon is gone. */
+/*
+ * Builds batches (sim_ring.h) of the first n queued messages into msgs, iov and table (room for
+ * 2 * QSLOTS entries each); returns the number of batches and their message counts in counts.
+ */
+static unsigned int build_batches(const struct peer *p, unsigned int n, struct mmsghdr *msgs, struct iovec *iov,
+				  uint32_t *table, unsigned int *counts)
+{
+	unsigned int d = 0, i = 0, v = 0, t = 0;
+
+	while (i < n) {
+		unsigned int head_v = v++, head_t = t++, count = 0, bytes = 0;
+
+		for (; i < n; i++) {
+			unsigned int at = (p->qhead + i) % QSLOTS;
+
+			if (!sim_ring_batch_fits(count, bytes, p->qlen[at]))
+				break;
+			table[t++] = p->qlen[at];
+			iov[v].iov_base = p->q + (size_t)at * p->max_payload;
+			iov[v++].iov_len = p->qlen[at];
+			count++;
+			bytes += p->qlen[at];
+		}
+		table[head_t] = count;
+		iov[head_v].iov_base = &table[head_t];
+		iov[head_v].iov_len = 4u * (1u + count);
+		memset(&msgs[d], 0, sizeof(msgs[d]));
+		msgs[d].msg_hdr.msg_iov = &iov[head_v];
+		msgs[d].msg_hdr.msg_iovlen = 1u + count;
+		counts[d++] = count;
+	}
+	return d;
+}
+
+/* Sends what the window and the socket take from the queue, in batches; 0, or -1 if the daemon is gone. */
 static int flush(struct peer *p)
 {
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
+	struct mmsghdr msgs[QSLOTS];
+	struct iovec iov[2 * QSLOTS];
+	uint32_t table[2 * QSLOTS];
+	unsigned int counts[QSLOTS];
 
 	for (;;) {
-		unsigned int n = p->qcount, r, i;
+		unsigned int n = p->qcount, r, i, d, taken = 0;
 		int sent;
 
 		if (p->ctl_pending && p->qcount < QSLOTS) {
@@ -225,18 +262,8 @@ static int flush(struct peer *p)
 		}
 		if (n > r)
 			n = r;
-		if (n > BATCH)
-			n = BATCH;
-		for (i = 0; i < n; i++) {
-			unsigned int at = (p->qhead + i) % QSLOTS;
-
-			iov[i].iov_base = p->q + (size_t)at * p->max_payload;
-			iov[i].iov_len = p->qlen[at];
-			memset(&msgs[i], 0, sizeof(msgs[i]));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		sent = sendmmsg(DATA_FD, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		d = build_batches(p, n, msgs, iov, table, counts);
+		sent = sendmmsg(DATA_FD, msgs, d, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (sent < 0) {
 			if (errno == EINTR)
 				continue;
@@ -246,15 +273,17 @@ static int flush(struct peer *p)
 			}
 			return -1;
 		}
-		for (i = 0; i < (unsigned int)sent; i++) {
+		for (i = 0; i < (unsigned int)sent; i++)
+			taken += counts[i];
+		for (i = 0; i < taken; i++) {
 			unsigned char kind = p->qkind[(p->qhead + i) % QSLOTS];
 
 			if (kind == K_FRAME || kind == K_FRAG_LAST)
 				p->tx_frames++;
 		}
-		p->sent += (uint32_t)sent;
-		p->qhead = (p->qhead + (unsigned int)sent) % QSLOTS;
-		p->qcount -= (unsigned int)sent;
+		p->sent += taken;
+		p->qhead = (p->qhead + taken) % QSLOTS;
+		p->qcount -= taken;
 	}
 }
 
@@ -305,42 +334,60 @@ static void take_message(struct peer *p, const unsigned char *m, size_t n)
 	}
 }
 
-/* Daemon -> peer: take messages off the "ring", deliver them, publish that their buffers are free. */
-static int drain_data(struct peer *p, unsigned char *rx)
+/* One message from the daemon: refused if longer than a ring buffer, else delivered. */
+static void take(struct peer *p, const unsigned char *m, uint32_t len)
 {
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
+	if (len > p->max_payload)
+		p->refused_oversize++;
+	else if (p->frag)
+		take_message(p, m, len);
+	else
+		to_tap(p, m, len);
+}
+
+/* Daemon -> peer: take batches off the "ring", deliver their messages, publish that their buffers are free. */
+static int drain_data(struct peer *p, unsigned char *rx, size_t slot)
+{
+	struct mmsghdr msgs[RX_BATCHES];
+	struct iovec iov[RX_BATCHES];
 	unsigned int taken = 0;
 	int n, i;
 
-	for (i = 0; i < BATCH; i++) {
-		iov[i].iov_base = rx + (size_t)i * p->max_payload;
-		iov[i].iov_len = p->max_payload;
+	for (i = 0; i < RX_BATCHES; i++) {
+		iov[i].iov_base = rx + (size_t)i * slot;
+		iov[i].iov_len = slot;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	n = recvmmsg(DATA_FD, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	n = recvmmsg(DATA_FD, msgs, RX_BATCHES, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	for (i = 0; i < n; i++) {
+		const unsigned char *b = rx + (size_t)i * slot, *m;
 		size_t len = msgs[i].msg_len;
-		unsigned char *m = rx + (size_t)i * p->max_payload;
+		uint32_t count, k;
 
 		if (len == 0) {
-			/* An empty message, or the daemon closed the link (recvmmsg says both the same way). */
+			/* The daemon closed the link (recvmmsg reports that as an empty message). */
 			struct pollfd pfd = { .fd = DATA_FD, .events = POLLRDHUP };
 
 			if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 				return -1;
 		}
-		taken++;
-		if (len > p->max_payload)
-			p->refused_oversize++;
-		else if (p->frag)
-			take_message(p, m, len);
-		else
-			to_tap(p, m, len);
+		count = len <= slot ? sim_ring_batch_parse(b, len) : 0;
+		if (!count) {
+			fprintf(stderr, "vx-peer: a %zu-byte datagram from the daemon is not a batch of ring buffers\n", len);
+			return -1;
+		}
+		m = b + 4u * (1u + count);
+		for (k = 0; k < count; k++) {
+			uint32_t l = sim_ring_u32(b + 4u + 4u * k);
+
+			take(p, m, l);
+			m += l;
+		}
+		taken += count;
 	}
 	if (taken && sim_ring_consume(&p->ring->to_peer, taken)) {
 		uint32_t v = htonl(p->ring->to_peer.used);
@@ -438,6 +485,7 @@ int main(int argc, char **argv)
 	struct peer p = { 0 };
 	struct sigaction sa = { 0 };
 	unsigned char *rx;
+	size_t rx_slot;
 	void *ring;
 	int mtu = 0, c;
 
@@ -496,7 +544,8 @@ int main(int argc, char **argv)
 	set_ring_room(p.window, p.max_payload);
 	p.tap = open_tap(ifname, mac, mtu);
 	p.q = malloc((size_t)QSLOTS * p.max_payload);
-	rx = malloc((size_t)BATCH * p.max_payload);
+	rx_slot = (sim_ring_batch_max(p.max_payload) + 7u) & ~(size_t)7u;
+	rx = malloc(RX_BATCHES * rx_slot);
 	if (!p.q || !rx)
 		die("malloc");
 	if (p.frag) {
@@ -540,7 +589,7 @@ int main(int argc, char **argv)
 				break;
 		}
 		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (drain_data(&p, rx) < 0)
+			if (drain_data(&p, rx, rx_slot) < 0)
 				break;
 			/* What was just delivered is often answered at once (a ping, a TCP ack): look. */
 			pfd[2].revents = tap_ready(&p) ? POLLIN : 0;

@@ -29,11 +29,10 @@ SimEndpoint::SimEndpoint(uv_loop_t* loop, EndpointHost* host, int dataFd, int be
   int room = static_cast<int>(window * (maxPayload + 1024));
   if (setsockopt(data_, SOL_SOCKET, SO_SNDBUFFORCE, &room, sizeof room) < 0)
     setsockopt(data_, SOL_SOCKET, SO_SNDBUF, &room, sizeof room);
-  rx_.resize(static_cast<size_t>(kBatch) * maxPayload);
-  rxMsgs_.resize(kBatch);
-  rxIov_.resize(kBatch);
-  for (uint32_t i = 0; i < kBatch; i++) {
-    rxIov_[i] = {rx_.data() + static_cast<size_t>(i) * maxPayload, maxPayload};
+  rxSlot_ = (sim_ring_batch_max(maxPayload) + 7) & ~size_t{7};
+  rx_.reset(new uint8_t[kRxBatches * rxSlot_]);
+  for (uint32_t i = 0; i < kRxBatches; i++) {
+    rxIov_[i] = {rx_.get() + i * rxSlot_, rxSlot_};
     rxMsgs_[i] = {};
     rxMsgs_[i].msg_hdr.msg_iov = &rxIov_[i];
     rxMsgs_[i].msg_hdr.msg_iovlen = 1;
@@ -59,7 +58,7 @@ void SimEndpoint::Shutdown() {
   data_ = bell_ = -1;
   if (ring_) munmap(ring_, SIM_RING_SHARED_SIZE);
   ring_ = nullptr;
-  std::vector<uint8_t>().swap(rx_);
+  rx_.reset();
 }
 
 uint32_t SimEndpoint::TxInFlight() const {
@@ -86,36 +85,45 @@ bool SimEndpoint::WaitForRoom() {
 SendResult SimEndpoint::Send(const TxQueue& q, uint32_t max) {
   uint32_t n = max < kBatch ? max : kBatch;
   if (dead_ || n == 0) return {0, SendStatus::kBusy, 0};
-  int sent;
-  if (n == 1) {
-    Msg m = q.Peek(0);
-    ssize_t rc;
-    do rc = send(data_, m.data, m.len, MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (rc < 0 && errno == EINTR);
-    sent = rc < 0 ? -1 : 1;
-  } else {
-    for (uint32_t i = 0; i < n; i++) {
-      Msg m = q.Peek(i);
-      txIov_[i] = {const_cast<uint8_t*>(m.data), m.len};
-      txMsgs_[i] = {};
-      txMsgs_[i].msg_hdr.msg_iov = &txIov_[i];
-      txMsgs_[i].msg_hdr.msg_iovlen = 1;
+  for (bool alone = false;; alone = true) {
+    // Batches of the first n messages (one message each after EMSGSIZE, to find the one refused).
+    uint32_t d = 0, v = 0, t = 0;
+    for (uint32_t i = 0; i < n;) {
+      uint32_t headV = v++, headT = t++, count = 0, bytes = 0;
+      for (; i < n; i++) {
+        Msg m = q.Peek(i);
+        if (!sim_ring_batch_fits(count, bytes, m.len) || (alone && count)) break;
+        txTable_[t++] = m.len;
+        txIov_[v++] = {const_cast<uint8_t*>(m.data), m.len};
+        count++;
+        bytes += m.len;
+      }
+      txTable_[headT] = count;
+      txIov_[headV] = {&txTable_[headT], 4 * (1 + static_cast<size_t>(count))};
+      txMsgs_[d] = {};
+      txMsgs_[d].msg_hdr.msg_iov = &txIov_[headV];
+      txMsgs_[d].msg_hdr.msg_iovlen = 1 + count;
+      txCounts_[d++] = count;
     }
-    do sent = sendmmsg(data_, txMsgs_, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    int sent;
+    do sent = sendmmsg(data_, txMsgs_, d, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
+    if (sent > 0) {
+      uint32_t taken = 0;
+      for (int i = 0; i < sent; i++) taken += txCounts_[i];
+      sent_ += taken;
+      // A short count hides the error of the next batch: the caller's next call reports it.
+      return {taken, SendStatus::kOk, 0};
+    }
+    int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      sockFull_ = true;
+      return {0, SendStatus::kBusy, 0};
+    }
+    if (err == EMSGSIZE && txCounts_[0] > 1) continue;  // which message? send them one by one
+    if (err == EMSGSIZE) return {0, SendStatus::kDropOversize, err};
+    return {0, SendStatus::kLost, err};
   }
-  if (sent > 0) {
-    sent_ += static_cast<uint32_t>(sent);
-    // A short count hides the error of the next message: the caller's next call reports it.
-    return {static_cast<uint32_t>(sent), SendStatus::kOk, 0};
-  }
-  int err = errno;
-  if (err == EAGAIN || err == EWOULDBLOCK) {
-    sockFull_ = true;
-    return {0, SendStatus::kBusy, 0};
-  }
-  if (err == EMSGSIZE) return {0, SendStatus::kDropOversize, err};
-  return {0, SendStatus::kLost, err};
 }
 
 void SimEndpoint::OnData(void* arg, int status, int events) {
@@ -143,30 +151,41 @@ void SimEndpoint::Fail(int err) {
 
 void SimEndpoint::Receive() {
   int n;
-  do n = recvmmsg(data_, rxMsgs_.data(), kBatch, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+  do n = recvmmsg(data_, rxMsgs_, kRxBatches, MSG_DONTWAIT | MSG_TRUNC, nullptr);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) Fail(errno);
     return;
   }
   uint32_t taken = 0;
-  bool ended = false;
-  for (int i = 0; i < n && !dead_; i++) {
-    uint32_t len = rxMsgs_[i].msg_len;
+  int failure = -1;  // set: the link ends after what came before is delivered (0 = orderly end)
+  for (int i = 0; i < n && !dead_ && failure < 0; i++) {
+    const uint8_t* b = rx_.get() + i * rxSlot_;
+    size_t len = rxMsgs_[i].msg_len;
     if (len == 0) {
-      // An empty message, or the end of the stream (recvmmsg reports that as empty messages too).
+      // The end of the stream (recvmmsg reports it as an empty message; a batch is never empty).
       struct pollfd p = {data_, POLLRDHUP, 0};
       if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-        ended = true;
+        failure = 0;
         break;
       }
     }
-    taken++;
-    host_->Received(rx_.data() + static_cast<size_t>(i) * maxPayload_, len);
+    uint32_t count = len <= rxSlot_ ? sim_ring_batch_parse(b, len) : 0;
+    if (count == 0) {
+      failure = EPROTO;  // not a batch of ring buffers: the peer does not speak this ring
+      break;
+    }
+    const uint8_t* m = b + 4 * (1 + static_cast<size_t>(count));
+    for (uint32_t k = 0; k < count && !dead_; k++) {
+      uint32_t l = sim_ring_u32(b + 4 + 4 * k);
+      taken++;
+      host_->Received(m, l);
+      m += l;
+    }
   }
   if (dead_) return;
   if (taken && sim_ring_consume(&ring_->to_daemon, taken)) Kick();
-  if (ended) Fail(0);
+  if (failure >= 0) Fail(failure);
 }
 
 void SimEndpoint::Kick() {

@@ -1,14 +1,14 @@
-// The `sim` endpoint: the simulated ring to vx-peer (sim/RING.md). Frames go over a
-// SOCK_SEQPACKET data socket, batched (sendmmsg/recvmmsg); the ring's used indices sit in a shared
-// page, so the window (num-bufs / 2 frames in flight) is known without messages, and the doorbell
-// socket carries only kicks, sent when the other side asked for one (virtio's VIRTIO_F_EVENT_IDX).
+// The `sim` endpoint: the simulated ring to vx-peer (sim/RING.md). Messages go over a
+// SOCK_SEQPACKET data socket in batches, one datagram per batch of ring buffers (sim_ring.h); the
+// ring's used indices sit in a shared page, so the window (num-bufs / 2 messages in flight) is known
+// without messages, and the doorbell socket carries only kicks, sent when the other side asked for
+// one (virtio's VIRTIO_F_EVENT_IDX).
 #pragma once
 
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include <memory>
-#include <vector>
 
 #include "../../sim/sim_ring.h"
 #include "endpoint.h"
@@ -32,7 +32,8 @@ class SimEndpoint : public Endpoint {
   void Shutdown() override;
 
  private:
-  static constexpr uint32_t kBatch = 64;
+  static constexpr uint32_t kBatch = 64;      // messages offered per Send()
+  static constexpr uint32_t kRxBatches = 4;   // batches per recvmmsg
 
   static void OnData(void* self, int status, int events);
   static void OnBell(void* self, int status, int events);
@@ -50,12 +51,17 @@ class SimEndpoint : public Endpoint {
   bool waitingKick_ = false;    // the window is full and the event index is armed
   bool dead_ = false;
   std::unique_ptr<FdPoll> dataPoll_, bellPoll_;
-  // Receive arena: kBatch slots of maxPayload bytes; message lengths come back with MSG_TRUNC.
-  std::vector<uint8_t> rx_;
-  std::vector<mmsghdr> rxMsgs_;
-  std::vector<iovec> rxIov_;
+  // Receive arena: kRxBatches slots of rxSlot_ bytes (the largest batch); a longer datagram is
+  // told by MSG_TRUNC. Not zeroed: only the pages that batches touch are resident.
+  std::unique_ptr<uint8_t[]> rx_;
+  size_t rxSlot_ = 0;
+  mmsghdr rxMsgs_[kRxBatches];
+  iovec rxIov_[kRxBatches];
+  // Send: a datagram per batch; each batch's iovecs are its length table, then its messages.
   mmsghdr txMsgs_[kBatch];
-  iovec txIov_[kBatch];
+  iovec txIov_[2 * kBatch];
+  uint32_t txTable_[2 * kBatch];
+  uint32_t txCounts_[kBatch];
 };
 
 }  // namespace rpmsg_eth::dp

@@ -5,7 +5,7 @@
 # emulator and rpmsg_eth not, no test namespaces or background processes).
 
 # shellcheck disable=SC2034 # used by run.sh
-BAD_KERNEL='BUG:|WARNING:|Oops|general protection|Kernel panic'
+BAD_KERNEL='BUG:|WARNING:|Oops|general protection|Kernel panic|suspected memory leak|kmemleak: Kernel memory leak detector disabled|Unable to handle kernel'
 EMU=rpmsg_vx_emu
 # The board's first channels (seed DTS): name and eth-dev endpoint address.
 EMU_CHANNELS="nokia-fsproxy-channel:0x10,nokia-eqpthwa-channel:0x20,nokia-redundancy-channel:0x30"
@@ -49,8 +49,12 @@ module_loaded() { [ -d "/sys/module/$1" ]; }
 
 load_base() {
 	local m
-	# tun/veth for the daemon's TAPs and the namespaces
-	modprobe tun && modprobe veth || return 1
+	# tun/veth for the daemon's TAPs and the namespaces (modules in
+	# Debian's kernel, built in in the debug kernel)
+	[ -c /dev/net/tun ] || modprobe tun || return 1
+	ip link add kmod-test-veth type veth peer name kmod-test-peer 2>/dev/null ||
+		modprobe veth || return 1
+	ip link del kmod-test-veth 2>/dev/null
 	for m in $RPMSG_CORE_MODULES; do
 		insmod "$KMOD_CORE_DIR/$m.ko" || return 1
 	done

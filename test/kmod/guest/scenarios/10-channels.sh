@@ -7,7 +7,7 @@
 scenario_10_channels_appear() {
 	local n i m name vdevs
 	n=$(emu_count)
-	for m in $RPMSG_CORE_MODULES tun veth; do
+	for m in $RPMSG_CORE_MODULES; do
 		module_loaded "$m" || fail "module $m is not loaded"
 	done
 

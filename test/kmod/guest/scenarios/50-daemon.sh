@@ -38,8 +38,8 @@ daemon_up() {
 		>/tmp/daemon.log 2>&1
 	daemon_pid=$!
 	FAIL_DIAG=daemon_diag
-	# the first start reads all of node_modules over 9p: allow for a slow one
-	wait_for 90 "the daemon's rpmsg0..$(($(emu_count) - 1))" eval \
+	# slow on the debug kernel (node over 9p, KASAN): allow for it
+	wait_for 300 "the daemon's rpmsg0..$(($(emu_count) - 1))" eval \
 		'ip -n rpmsg-test link show rpmsg$(($(emu_count) - 1)) >/dev/null 2>&1'
 }
 

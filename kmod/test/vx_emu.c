@@ -18,7 +18,11 @@
  * become frames received on vx<N>.
  *
  * Unloading the module is the remote core going away; loading it again is
- * the remote core coming back.
+ * the remote core coming back. Writing 1 to its stall parameter is a remote
+ * that stops taking messages without going away.
+ *
+ * transport=irq replaces the virtio rings with an rpmsg backend that
+ * delivers in hard-IRQ context (vx_emu_irq.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -39,6 +43,9 @@
 #include <linux/virtio_ring.h>
 #include <linux/workqueue.h>
 
+#include "vx_emu.h"
+#include "vx_emu_compat.h"
+
 /*
  * Wire format of virtio rpmsg (drivers/rpmsg/virtio_rpmsg_bus.c keeps these
  * private). Without VIRTIO_F_VERSION_1 the fields are in guest byte order,
@@ -47,7 +54,6 @@
 #define EMU_RPMSG_F_NS		0	/* VIRTIO_RPMSG_F_NS */
 #define EMU_NS_ADDR		53	/* RPMSG_NS_ADDR */
 #define EMU_NS_CREATE		0	/* RPMSG_NS_CREATE */
-#define EMU_NAME_SIZE		32	/* RPMSG_NAME_SIZE */
 
 struct emu_rpmsg_hdr {
 	__virtio32 src;
@@ -66,8 +72,6 @@ struct emu_ns_msg {
 
 #define EMU_VRING_ALIGN		4096	/* as the board's platform driver */
 #define EMU_MAX_CHANNELS	32
-#define EMU_WORK_BUDGET		128	/* messages per work run and direction */
-#define EMU_TXQ_LEN		256	/* frames queued per vx<N> before stopping */
 #define EMU_MAX_MTU		(8192 - 16 - ETH_HLEN) /* largest board buffer */
 
 static char *channels = "nokia-fsproxy-channel:0x10,nokia-eqpthwa-channel:0x20";
@@ -80,9 +84,42 @@ module_param(shared_vdev, bool, 0444);
 MODULE_PARM_DESC(shared_vdev,
 		 "one virtio device for all channels (default: one per channel, as on the board)");
 
-static unsigned int num_bufs = 512;
+unsigned int num_bufs = 512;
 module_param(num_bufs, uint, 0444);
 MODULE_PARM_DESC(num_bufs, "buffers per virtio device, split RX/TX (power of 2, 4..1024)");
+
+static char *transport = "virtio";
+module_param(transport, charp, 0444);
+MODULE_PARM_DESC(transport,
+		 "virtio: vrings as the board's platform driver (default); irq: an rpmsg backend delivering in hard-IRQ context");
+
+static bool emu_irq_mode;
+static bool stall;
+
+bool emu_stalled(void)
+{
+	return READ_ONCE(stall);
+}
+
+static void emu_kick_tx_all(void);
+
+/* Writing 0 lets the remote take what queued up meanwhile. */
+static int emu_set_stall(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	if (!ret && !emu_stalled())
+		emu_kick_tx_all();
+	return ret;
+}
+
+static const struct kernel_param_ops emu_stall_ops = {
+	.set = emu_set_stall,
+	.get = param_get_bool,
+};
+
+module_param_cb(stall, &emu_stall_ops, &stall, 0644);
+MODULE_PARM_DESC(stall, "1: the remote stops taking the messages Linux sends (the ring fills), 0: it takes them again");
 
 /* The device side of one vring: the driver side is Linux's struct virtqueue. */
 struct emu_vq {
@@ -97,20 +134,6 @@ struct emu_vq {
 enum { EMU_VQ_RX, EMU_VQ_TX, EMU_NR_VQS };	/* Linux's view: vq0 rx, vq1 tx */
 
 struct emu_vdev;
-
-struct emu_chan {
-	struct emu_vdev *ev;
-	unsigned int num;
-	char name[EMU_NAME_SIZE];
-	u32 eth_addr;		/* the remote's eth-dev endpoint */
-	u32 linux_addr;		/* the Linux endpoint frames are sent to */
-	u32 ns_addr;		/* the address announced for the channel */
-	bool announced;
-	struct net_device *ndev;
-	struct sk_buff_head txq;	/* frames from vx<N> waiting for an RX buffer */
-	atomic64_t tx_packets, tx_bytes, tx_dropped, tx_oversize;
-	atomic64_t rx_packets, rx_bytes, rx_dropped, rx_length_errors;
-};
 
 struct emu_vdev {
 	struct virtio_device vdev;
@@ -131,7 +154,7 @@ struct emu_netpriv {
 	struct emu_chan *ch;
 };
 
-static struct platform_device *emu_pdev;
+struct platform_device *emu_pdev;
 static struct emu_chan *emu_chans[EMU_MAX_CHANNELS];
 static unsigned int emu_nr_chans;
 static struct emu_vdev *emu_vdevs[EMU_MAX_CHANNELS];
@@ -253,8 +276,8 @@ static struct emu_chan *emu_chan_by_eth(struct emu_vdev *ev, u32 addr)
 }
 
 /* A message from Linux to an eth-dev endpoint: a frame received on vx<N>. */
-static void emu_deliver_frame(struct emu_chan *ch, const void *data,
-			      unsigned int len)
+void emu_deliver_frame(struct emu_chan *ch, const void *data,
+		       unsigned int len)
 {
 	struct net_device *ndev = ch->ndev;
 	struct sk_buff *skb;
@@ -291,7 +314,7 @@ static bool emu_process_tx(struct emu_vdev *ev)
 	u32 buf_len, len;
 	u16 head;
 
-	while (n < EMU_WORK_BUDGET &&
+	while (!emu_stalled() && n < EMU_WORK_BUDGET &&
 	       (hdr = emu_vq_peek(ev, q, &head, &buf_len, false))) {
 		len = virtio16_to_cpu(vdev, hdr->len);
 		ch = emu_chan_by_eth(ev, virtio32_to_cpu(vdev, hdr->dst));
@@ -440,36 +463,57 @@ static void emu_del_vqs(struct virtio_device *vdev)
 	}
 }
 
+/* One of Linux's two virtqueues, on rings in memory of ours. */
+static int emu_find_vq(struct virtio_device *vdev, unsigned int i,
+		       vq_callback_t *callback, const char *name, bool ctx)
+{
+	struct emu_vdev *ev = to_emu_vdev(vdev);
+	struct emu_vq *q = &ev->vqs[i];
+	unsigned int num = num_bufs / 2;
+
+	q->size = PAGE_ALIGN(vring_size(num, EMU_VRING_ALIGN));
+	q->pages = alloc_pages_exact(q->size, GFP_KERNEL | __GFP_ZERO);
+	if (!q->pages)
+		return -ENOMEM;
+	vring_init(&q->vr, num, q->pages, EMU_VRING_ALIGN);
+	q->vq = vring_new_virtqueue(i, num, EMU_VRING_ALIGN, vdev, true, ctx,
+				    q->pages, emu_notify, callback, name);
+	return q->vq ? 0 : -ENOMEM;
+}
+
+#if VX_EMU_VQS_INFO
+static int emu_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			struct virtqueue *vqs[],
+			struct virtqueue_info vqs_info[],
+			struct irq_affinity *desc)
+#else
 static int emu_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
 			struct virtqueue *vqs[], vq_callback_t *callbacks[],
 			const char * const names[], const bool *ctx,
 			struct irq_affinity *desc)
+#endif
 {
 	struct emu_vdev *ev = to_emu_vdev(vdev);
-	unsigned int i, num = num_bufs / 2;
+	unsigned int i;
+	int ret;
 
 	if (nvqs != EMU_NR_VQS)
 		return -EINVAL;
 	for (i = 0; i < nvqs; i++) {
-		struct emu_vq *q = &ev->vqs[i];
-
-		q->size = PAGE_ALIGN(vring_size(num, EMU_VRING_ALIGN));
-		q->pages = alloc_pages_exact(q->size, GFP_KERNEL | __GFP_ZERO);
-		if (!q->pages)
-			goto fail;
-		vring_init(&q->vr, num, q->pages, EMU_VRING_ALIGN);
-		q->vq = vring_new_virtqueue(i, num, EMU_VRING_ALIGN, vdev, true,
-					    ctx ? ctx[i] : false, q->pages,
-					    emu_notify, callbacks[i], names[i]);
-		if (!q->vq)
-			goto fail;
-		vqs[i] = q->vq;
+#if VX_EMU_VQS_INFO
+		ret = emu_find_vq(vdev, i, vqs_info[i].callback,
+				  vqs_info[i].name, vqs_info[i].ctx);
+#else
+		ret = emu_find_vq(vdev, i, callbacks[i], names[i],
+				  ctx ? ctx[i] : false);
+#endif
+		if (ret) {
+			emu_del_vqs(vdev);
+			return ret;
+		}
+		vqs[i] = ev->vqs[i].vq;
 	}
 	return 0;
-
-fail:
-	emu_del_vqs(vdev);
-	return -ENOMEM;
 }
 
 static void emu_reset(struct virtio_device *vdev)
@@ -553,7 +597,9 @@ static netdev_tx_t emu_ndo_start_xmit(struct sk_buff *skb,
 	struct emu_netpriv *priv = netdev_priv(ndev);
 	struct emu_chan *ch = priv->ch;
 
-	if (!READ_ONCE(ch->ev->ready) || !READ_ONCE(ch->announced)) {
+	/* irq: ch->irq stays while announced (see emu_irq_remove()) */
+	if (!READ_ONCE(ch->announced) ||
+	    (emu_irq_mode ? !emu_irq_ready(ch) : !READ_ONCE(ch->ev->ready))) {
 		atomic64_inc(&ch->tx_dropped);
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
@@ -566,7 +612,10 @@ static netdev_tx_t emu_ndo_start_xmit(struct sk_buff *skb,
 	skb_queue_tail(&ch->txq, skb);
 	if (skb_queue_len(&ch->txq) >= EMU_TXQ_LEN)
 		netif_stop_queue(ndev);
-	schedule_work(&ch->ev->rx_work);
+	if (emu_irq_mode)
+		emu_irq_kick_rx(ch);
+	else
+		schedule_work(&ch->ev->rx_work);
 	return NETDEV_TX_OK;
 }
 
@@ -723,9 +772,24 @@ clash:
 	return -EINVAL;
 }
 
+static void emu_kick_tx_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < emu_nr_chans; i++)
+		if (emu_chans[i]->irq)
+			emu_irq_kick_tx(emu_chans[i]);
+	for (i = 0; i < emu_nr_vdevs; i++)
+		if (emu_vdevs[i]->registered && READ_ONCE(emu_vdevs[i]->ready))
+			schedule_work(&emu_vdevs[i]->tx_work);
+}
+
 static void emu_free_all(void)
 {
 	unsigned int i;
+
+	for (i = 0; i < emu_nr_chans; i++)
+		emu_irq_remove(emu_chans[i]);
 
 	for (i = 0; i < emu_nr_vdevs; i++) {
 		if (emu_vdevs[i]->registered) {
@@ -804,6 +868,12 @@ static int __init emu_init(void)
 		pr_err("num_bufs must be a power of 2 in 4..1024\n");
 		return -EINVAL;
 	}
+	if (!strcmp(transport, "irq")) {
+		emu_irq_mode = true;
+	} else if (strcmp(transport, "virtio")) {
+		pr_err("transport must be virtio or irq, not %s\n", transport);
+		return -EINVAL;
+	}
 	emu_pdev = platform_device_register_full(&info);
 	if (IS_ERR(emu_pdev))
 		return PTR_ERR(emu_pdev);
@@ -816,7 +886,10 @@ static int __init emu_init(void)
 		if (ret)
 			goto fail;
 	}
-	if (shared_vdev) {
+	if (emu_irq_mode) {
+		for (i = 0; i < emu_nr_chans && !ret; i++)
+			ret = emu_irq_add(emu_chans[i]);
+	} else if (shared_vdev) {
 		ret = emu_add_vdev(0, emu_nr_chans);
 	} else {
 		for (i = 0; i < emu_nr_chans && !ret; i++)
@@ -824,8 +897,12 @@ static int __init emu_init(void)
 	}
 	if (ret)
 		goto fail;
-	pr_info("%u channel(s) on %u virtio device(s), %u buffers each\n",
-		emu_nr_chans, emu_nr_vdevs, num_bufs);
+	if (emu_irq_mode)
+		pr_info("%u channel(s) on the irq transport, %u buffers each\n",
+			emu_nr_chans, num_bufs);
+	else
+		pr_info("%u channel(s) on %u virtio device(s), %u buffers each\n",
+			emu_nr_chans, emu_nr_vdevs, num_bufs);
 	return 0;
 
 fail:
