@@ -104,7 +104,7 @@ describe('reload', () => {
   it('reloads on SIGHUP', async () => {
     writeConfig(dir, '  "2": { enabled: false }\n  "4": { enabled: false }\n');
     daemon.child.kill('SIGHUP');
-    await daemon.waitFor((l) => l.msg === 'reloaded' && Array.isArray(l.removed) && (l.removed as number[]).includes(4));
+    await daemon.waitFor((l) => l.msg.startsWith('reloaded:') && Array.isArray(l.removed) && (l.removed as number[]).includes(4));
     expect(links(LNX).some((l) => l.ifname === 'rpmsg4')).toBe(false);
     expect(daemon.child.exitCode).toBeNull();
   });
