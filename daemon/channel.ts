@@ -233,6 +233,7 @@ export class Channel {
       notCaptured,
       operstate: kernel.operstate,
       carrier: kernel.carrier,
+      adminUp: kernel.adminUp,
       rates: bridge?.rates ?? { txPps: 0, txBps: 0, rxPps: 0, rxBps: 0 },
       peer: this.health ? this.health.state : null,
       down: this.down,

@@ -48,7 +48,7 @@ export function formatStatus(lines: StatusLine[]): string {
   const rows = lines.map((s) => [
     s.ifname,
     `${s.channel} ${s.name}`,
-    s.operstate,
+    s.adminUp === false ? 'admin-down' : s.operstate,
     s.carrier ? 'yes' : 'no',
     String(s.mtu),
     s.address,
@@ -58,7 +58,9 @@ export function formatStatus(lines: StatusLine[]): string {
     `${si(s.rates.rxBitsPerSecond)}bit/s ${si(s.rates.rxPacketsPerSecond)}pkt/s`,
     formatDrops(s.drops),
   ]);
-  return formatTable(head, rows);
+  // A channel that is not running says why, under the table: "rpmsg2: down: rpmsg2 was deleted".
+  const down = lines.filter((s) => s.down).map((s) => `${s.ifname}: down: ${s.down}`);
+  return [formatTable(head, rows), ...down].join('\n');
 }
 
 export function statusCommand(): Command {

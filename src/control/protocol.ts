@@ -104,6 +104,8 @@ export interface ChannelStatus extends ChannelCounters {
   operstate: string;
   /** The interface's carrier as the kernel reports it. */
   carrier: boolean;
+  /** The interface's admin state (IFF_UP) as the kernel reports it: false after `ip link set IF down`. */
+  adminUp: boolean;
   rates: Rates;
   /** Peer health; null when probes are off for the channel. */
   peer: PeerHealthState | null;

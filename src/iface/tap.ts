@@ -10,15 +10,17 @@ export interface InterfaceState {
   /** RFC 2863 operstate (up, down, lowerlayerdown, ...); notpresent when the interface is gone. */
   operstate: string;
   carrier: boolean;
+  /** IFF_UP: false after `ip link set IF down` (and when the interface is gone). */
+  adminUp: boolean;
 }
 
 export function readInterfaceState(ifname: string, netns?: string): InterfaceState {
   try {
-    const { operstate, carrier } = linkState(ifname, netns);
-    return { operstate, carrier };
+    const { operstate, carrier, adminUp } = linkState(ifname, netns);
+    return { operstate, carrier, adminUp };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENODEV') return { operstate: 'notpresent', carrier: false };
-    return { operstate: 'unknown', carrier: false };
+    if ((err as NodeJS.ErrnoException).code === 'ENODEV') return { operstate: 'notpresent', carrier: false, adminUp: false };
+    return { operstate: 'unknown', carrier: false, adminUp: false };
   }
 }
 
