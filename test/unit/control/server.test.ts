@@ -89,11 +89,28 @@ describe('control socket path', () => {
 describe('control connections', () => {
   it('a malformed request gets an error reply and the server goes on', async () => {
     const path = join(dir, 'malformed.sock');
-    const server = new ControlServer(path, () => FINE);
+    const seen: unknown[] = [];
+    const server = new ControlServer(path, (req) => (seen.push(req), FINE));
     await server.start();
     try {
       expect(JSON.parse(await request(path, '{not json\n'))).toMatchObject({ ok: false });
+      // Well-formed JSON, but not a request: refused by the protocol's schema, never handed to the daemon.
+      const refused: Array<[string, RegExp]> = [
+        ['[]', /invalid request: not a JSON object/],
+        ['{"cmd":"reboot"}', /invalid request: unknown command "reboot"/],
+        ['{"cmd":42}', /invalid request: cmd: expected the name of a command/],
+        ['{"cmd":"peer-restart","channel":"3"}', /invalid request: channel: /],
+        ['{"cmd":"peer-restart","channel":-1}', /invalid request: channel: /],
+        ['{"cmd":"status","channel":1}', /invalid request: .*unrecognized key/i],
+      ];
+      for (const [line, why] of refused) {
+        const reply = JSON.parse(await request(path, `${line}\n`)) as { ok: boolean; error: string };
+        expect(reply.ok, line).toBe(false);
+        expect(reply.error, line).toMatch(why);
+      }
+      expect(seen).toEqual([]);
       expect(JSON.parse(await request(path, '{"cmd":"stats"}\n'))).toEqual({ ok: true, result: FINE });
+      expect(seen).toEqual([{ cmd: 'stats' }]);
     } finally {
       await server.close();
     }
