@@ -13,6 +13,7 @@ import { useTestNamespaces } from '../helpers/test-namespaces.js';
 import { NotifyListener, type NotifyMessage } from '../helpers/notify-socket.js';
 import { privateEtc } from '../helpers/private-etc.js';
 import { requireTools } from '../helpers/tools.js';
+import type { StatusLine as StatusChannel } from '../../daemon/commands/status.js';
 
 const run = promisify(execFile);
 const packagedConfig = join(repoRoot, 'config/rpmsg-eth.yaml');
@@ -20,14 +21,6 @@ const lanta = join(repoRoot, 'config/lanta.dts');
 /** The lookup starts from nothing: no $RPMSG_ETH_CONFIG or $RPMSG_ETH_CONTROL from the caller. */
 const cleanEnv = { RPMSG_ETH_CONFIG: '', RPMSG_ETH_CONTROL: '' };
 
-interface StatusChannel {
-  channel: number;
-  ifname: string;
-  operstate: string;
-  carrier: boolean;
-  link: string;
-  rates: Record<string, number>;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ipv6Lines = (lines: LogLine[]) => lines.filter((l) => /IPv6/.test(String(l.msg)));
