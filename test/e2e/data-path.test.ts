@@ -130,7 +130,10 @@ describe('sim data path, all channels of config/lanta.dts', () => {
   it('holds at most num-bufs/2 frames in flight while the peer does not consume, then delivers the rest', async () => {
     // Channel 7: 512 buffers, so 256 per direction. Freeze its peer (the remote core stops consuming).
     staticNeighbours(7); // no ARP re-probe of the earlier pings may mix into the exact counts
-    const pid = sh('pgrep', ['-f', `vx-peer .*--ifname vx7 `]).trim().split('\n')[0] as string;
+    // This daemon's peer of channel 7 (its child): other runs on the machine have peers named alike.
+    const pids = sh('pgrep', ['-P', String(daemon.child.pid), '-f', `vx-peer .*--ifname vx7 `]).trim().split('\n');
+    expect(pids).toHaveLength(1);
+    const pid = pids[0] as string;
     const before = channelStats(await stats(daemon), 7);
     const peerBefore = linkStats(VX, 'vx7').rx.packets;
     sh('kill', ['-STOP', pid]);
@@ -190,10 +193,11 @@ describe('sim data path, all channels of config/lanta.dts', () => {
 
   it('survives a peer restart: carrier off, then on, ping works again, other channels unaffected', async () => {
     const before = await stats(daemon);
-    await run(process.execPath, cliArgs(daemon, ['peer-restart', '5', '--down', '4s']));
+    // Down long enough that `stats` (a node process, slow on a loaded machine) still sees it down.
+    await run(process.execPath, cliArgs(daemon, ['peer-restart', '5', '--down', '8s']));
     await until('rpmsg5 loses carrier', () => !carrier('rpmsg5'));
     expect(channelStats(await stats(daemon), 5).link).toBe('down');
-    await until('rpmsg5 regains carrier', () => carrier('rpmsg5'), 15_000);
+    await until('rpmsg5 regains carrier', () => carrier('rpmsg5'), 20_000);
     const r = await ping(LNX, ['-c', '2', '-i', '0.2', '-W', '2', peerOf(5)]);
     expect(r.code, r.out).toBe(0);
     const after = await stats(daemon);
