@@ -11,16 +11,15 @@
         "native/netns_guard.cc",
         "native/tap.cc",
         "native/seqpacket.cc",
-        "native/fd_watch.cc",
         "native/dataplane/binding.cc",
         "native/dataplane/channel.cc",
         "native/dataplane/channel_thread.cc",
         "native/dataplane/sim_endpoint.cc",
         "native/dataplane/device_endpoint.cc",
-        "native/frag/rpmsg_frag.c",
+        "frag/rpmsg_frag.c",
         "native/netns_call.cc",
         "native/rpmsg_dev.cc",
-        "native/link_state.cc",
+        "native/rtnetlink.cc",
         "native/sd_notify.cc"
       ],
       "dependencies": [

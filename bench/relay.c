@@ -17,10 +17,10 @@
  *
  * Ring mode, the second baseline: the daemon's side of the simulated ring, written as plainly:
  *   relay --ring VX_PEER TAP_A NETNS_A TAP_B NETNS_B MTU MAX_PAYLOAD NUM_BUFS
- *   TAP_A (in NETNS_A) <-> this process <-> ring (native/sim-peer/RING.md) <-> VX_PEER <-> TAP_B (in NETNS_B)
+ *   TAP_A (in NETNS_A) <-> this process <-> ring (sim/RING.md) <-> VX_PEER <-> TAP_B (in NETNS_B)
  * One frame per read()/send() (a batch of one ring buffer, sim_ring.h), one write() per frame of a
- * batch received; at most NUM_BUFS/2 frames in flight, kicks only when asked. What it costs next to the plain relay is the ring model; what the daemon costs next to it is
- * the daemon.
+ * batch received; at most NUM_BUFS/2 frames in flight, kicks only when asked. What it costs next to
+ * the plain relay is the ring model; what the daemon costs next to it is the daemon.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,7 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../native/sim-peer/sim_ring.h"
+#include "../sim/sim_ring.h"
 
 #define MAX_FRAME 65536
 

@@ -2,7 +2,7 @@
 // run on the same machine, as the median of BENCH_ROUNDS (default 3) rounds that alternate the systems:
 //   plain relay  bench/relay.c: TAP <-> SOCK_SEQPACKET <-> TAP, one frame per syscall, two processes —
 //                what a user would write by hand;
-//   ring relay   bench/relay.c --ring: the daemon's side of the simulated ring (native/sim-peer/RING.md)
+//   ring relay   bench/relay.c --ring: the daemon's side of the simulated ring (sim/RING.md)
 //                in plain C against the same vx-peer — so the cost of the ring model and the cost of
 //                the daemon are told apart.
 // Rows: TCP throughput (iperf3) and ping RTT (median of 200) through one channel at MTU 482 and 8162; all 17 channels of
@@ -10,10 +10,11 @@
 // frag at MTU 1500 over 512-byte buffers against raw at MTU 482 (their rounds alternate); and the idle daemon with 17 channels
 // (CPU, wakeups, RSS). Goals (issue 15) are printed beside each figure. The machine is shared and noisy:
 // only ratios within one run mean anything.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createTestNetns, deleteTestNetns, nsExec as nsRun, nsExecAsync as nsRunAsync, sh } from '../test/helpers/netns.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -35,37 +36,6 @@ type Run = System | 'frag';
 interface Stream {
   mbps: number;
   rttMs: number;
-}
-
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function nsRun(ns: string, cmd: string, args: string[]): string {
-  return sh('ip', ['netns', 'exec', ns, cmd, ...args]);
-}
-
-function nsRunAsync(ns: string, cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    child.once('exit', (code) => (code === 0 ? resolvePromise(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${err || out}`))));
-  });
-}
-
-function freshNetns(name: string): void {
-  if (existsSync(`/run/netns/${name}`)) sh('ip', ['netns', 'delete', name]);
-  sh('ip', ['netns', 'add', name]);
-  sh('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-  // No IPv6 autoconfiguration chatter on the idle channels.
-  nsRun(name, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-}
-
-function dropNetns(name: string): void {
-  if (existsSync(`/run/netns/${name}`)) sh('ip', ['netns', 'delete', name]);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -144,8 +114,8 @@ function buildRelay(): string {
 
 /** Brings `system` up for `channels` (TAPs rpmsgN or relay TAPs, addressed alike), runs fn, tears down. */
 async function withSystem<T>(system: System, channels: number[], extraArgs: string[], fn: () => Promise<T>): Promise<T> {
-  freshNetns(LNX);
-  freshNetns(VX);
+  createTestNetns(LNX);
+  createTestNetns(VX);
   const children: ChildProcess[] = [];
   try {
     if (system === 'ours') {
@@ -164,7 +134,7 @@ async function withSystem<T>(system: System, channels: number[], extraArgs: stri
         const r = ring(ch);
         const args = system === 'relay'
           ? [`rpmsg${ch}`, LNX, `vx${ch}`, VX, String(r.mtu)]
-          : ['--ring', join(root, 'dist/native/vx-peer'), `rpmsg${ch}`, LNX, `vx${ch}`, VX, String(r.mtu), String(r.payload), String(r.bufs)];
+          : ['--ring', join(root, 'dist/sim/vx-peer'), `rpmsg${ch}`, LNX, `vx${ch}`, VX, String(r.mtu), String(r.payload), String(r.bufs)];
         children.push(spawn(relayBin, args, { stdio: 'ignore' })); // their exit counters are not figures
       }
       await waitFor('the relays\' TAPs', () => channels.every((ch) => {
@@ -182,8 +152,8 @@ async function withSystem<T>(system: System, channels: number[], extraArgs: stri
     return await fn();
   } finally {
     await Promise.all(children.map(stop));
-    dropNetns(LNX);
-    dropNetns(VX);
+    deleteTestNetns(LNX);
+    deleteTestNetns(VX);
   }
 }
 
@@ -217,8 +187,8 @@ function idleFigures(pid: number, ms: number): Promise<{ cpuPct: number; wakeups
 
 /** The idle daemon with all 17 channels: CPU, wakeups (context switches of all its threads) and RSS. */
 async function idle(healthArgs: string[]): Promise<{ cpuPct: number; wakeupsPerS: number; rssMiB: number }> {
-  freshNetns(LNX);
-  freshNetns(VX);
+  createTestNetns(LNX);
+  createTestNetns(VX);
   const control = join(mkdtempSync(join(tmpdir(), 'rpe-bench-')), 'control.sock');
   const child = spawn(
     process.execPath,
@@ -232,8 +202,8 @@ async function idle(healthArgs: string[]): Promise<{ cpuPct: number; wakeupsPerS
     return await idleFigures(child.pid as number, idleSeconds * 1000);
   } finally {
     await stop(child);
-    dropNetns(LNX);
-    dropNetns(VX);
+    deleteTestNetns(LNX);
+    deleteTestNetns(VX);
   }
 }
 

@@ -37,11 +37,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   InitTap(env, exports);
   InitSeqpacket(env, exports);
-  InitFdWatch(env, exports);
   InitDataPlane(env, exports);
   InitNetnsCall(env, exports);
   InitRpmsgDev(env, exports);
-  InitLinkState(env, exports);
+  InitRtnetlink(env, exports);
   InitSdNotify(env, exports);
   return exports;
 }

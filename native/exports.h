@@ -7,11 +7,10 @@ namespace rpmsg_eth {
 
 void InitTap(Napi::Env env, Napi::Object exports);
 void InitSeqpacket(Napi::Env env, Napi::Object exports);
-void InitFdWatch(Napi::Env env, Napi::Object exports);
 void InitDataPlane(Napi::Env env, Napi::Object exports);
 void InitNetnsCall(Napi::Env env, Napi::Object exports);
 void InitRpmsgDev(Napi::Env env, Napi::Object exports);
-void InitLinkState(Napi::Env env, Napi::Object exports);
+void InitRtnetlink(Napi::Env env, Napi::Object exports);
 void InitSdNotify(Napi::Env env, Napi::Object exports);
 
 // Argument helpers shared by the parts: they throw a TypeError naming `what` on bad input.

@@ -1,4 +1,4 @@
-// Small owners of libuv handles (the data plane's polls and timers, FdWatch's poll): the handle lives
+// Small owners of libuv handles (the data plane's polls and timers): the handle lives
 // on the heap and is freed by libuv's close callback, so its owner may go away right after Close();
 // no callback reaches the owner after Close().
 #pragma once

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { PcapngWriter, trimToWholeBlocks } from '../../src/capture/pcapng-writer.js';
 import { openStream } from '../../src/control/stream-client.js';
-import { captureResultSchema, MAX_CAPTURE_MS, type CaptureRequest } from '../../src/control/stream-protocol.js';
+import { captureResultSchema, MAX_CAPTURE_MS, type CaptureRequest } from '../../src/control/protocol.js';
 import { durationOption } from '../../src/util/duration.js';
 import { UserError } from '../../src/util/errors.js';
 import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';

@@ -1,7 +1,6 @@
 // `rpmsg-eth reload`: make the running daemon re-read its config and device tree (same as SIGHUP).
 import type { Command } from 'commander';
 import { controlRequest } from '../../src/control/client.js';
-import type { ReloadResult } from '../lifecycle.js';
 import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 
 export function reloadCommand(): Command {
@@ -14,7 +13,7 @@ export function reloadCommand(): Command {
     )
     .option('--json', 'machine-readable output')
     .action(async (o: ClientOptions & { json?: boolean }) => {
-      const r = (await controlRequest(clientSocket(o), { cmd: 'reload' }, 60_000)) as ReloadResult;
+      const r = await controlRequest(clientSocket(o), { cmd: 'reload' }, 60_000);
       if (o.json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
       const list = (ns: number[]) => (ns.length ? ns.join(',') : '-');
       process.stdout.write(

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { planReplay, replayFrames, type ReplayPlan } from '../../src/capture/replay-frames.js';
 import { encodeFrame } from '../../src/control/records.js';
 import { openStream } from '../../src/control/stream-client.js';
-import { replayResultSchema } from '../../src/control/stream-protocol.js';
+import { replayResultSchema } from '../../src/control/protocol.js';
 import { UserError } from '../../src/util/errors.js';
 import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 

@@ -1,16 +1,14 @@
 // `rpmsg-eth stats`: per-channel counters from the running daemon.
 import type { Command } from 'commander';
-import type { ChannelCounters } from '../../src/bridge/counters.js';
 import { controlRequest } from '../../src/control/client.js';
+import type { StatusReply } from '../../src/control/protocol.js';
 import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 import { formatDrops, formatTable } from './table.js';
 
-export interface StatsReply {
-  /** notCaptured: frames a capture's reader fell too far behind to take (not a data-path drop). */
-  channels: Array<ChannelCounters & { channel: number; ifname: string; name: string; notCaptured?: number }>;
-}
+/** The columns `stats` prints of each channel. */
+type StatsLine = Pick<StatusReply['channels'][number], 'ifname' | 'channel' | 'link' | 'tx' | 'rx' | 'drops' | 'notCaptured'>;
 
-export function formatStats(stats: StatsReply): string {
+export function formatStats(stats: { channels: StatsLine[] }): string {
   const head = ['IFACE', 'CH', 'LINK', 'TX PKTS', 'TX BYTES', 'RX PKTS', 'RX BYTES', 'DROPS'];
   const rows = stats.channels.map((c) => [
     c.ifname,
@@ -30,7 +28,7 @@ export function statsCommand(): Command {
     .description('Print per-channel packet, byte and drop counters of the running daemon')
     .option('--json', 'machine-readable output')
     .action(async (o: ClientOptions & { json?: boolean }) => {
-      const stats = (await controlRequest(clientSocket(o), { cmd: 'stats' })) as StatsReply;
+      const stats = await controlRequest(clientSocket(o), { cmd: 'stats' });
       process.stdout.write(o.json ? `${JSON.stringify(stats)}\n` : `${formatStats(stats)}\n`);
     });
 }

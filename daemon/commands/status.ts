@@ -1,27 +1,10 @@
 // `rpmsg-eth status`: what each interface is doing, at a glance.
 import type { Command } from 'commander';
-import type { ChannelCounters } from '../../src/bridge/counters.js';
-import type { Rates } from '../../src/bridge/counters.js';
 import { controlRequest } from '../../src/control/client.js';
+import type { ChannelStatus } from '../../src/control/protocol.js';
 import { parseDuration } from '../../src/util/duration.js';
 import { clientCommand, clientSocket, type ClientOptions } from './config-option.js';
 import { formatDrops, formatTable } from './table.js';
-
-/** What the daemon answers per channel. `link` is the channel's link to the peer (counters). */
-export interface ChannelStatus extends ChannelCounters {
-  channel: number;
-  ifname: string;
-  name: string;
-  mtu: number;
-  address: string;
-  peerAddress: string;
-  /** The interface's operational state as the kernel reports it (up, down, lowerlayerdown, ...). */
-  operstate: string;
-  /** The interface's carrier as the kernel reports it. */
-  carrier: boolean;
-  rates?: Rates;
-  peer?: { reachable: boolean | null; rttMs: number | null } | null;
-}
 
 /** Traffic per second each way, in the units of `ip -s link` and iftop: packets and bits. */
 export interface StatusRates {
@@ -38,10 +21,10 @@ export function statusLine(s: ChannelStatus): StatusLine {
   return {
     ...s,
     rates: {
-      txPacketsPerSecond: r?.txPps ?? 0,
-      txBitsPerSecond: (r?.txBps ?? 0) * 8,
-      rxPacketsPerSecond: r?.rxPps ?? 0,
-      rxBitsPerSecond: (r?.rxBps ?? 0) * 8,
+      txPacketsPerSecond: r.txPps,
+      txBitsPerSecond: r.txBps * 8,
+      rxPacketsPerSecond: r.rxPps,
+      rxBitsPerSecond: r.rxBps * 8,
     },
   };
 }
@@ -65,7 +48,7 @@ export function formatStatus(lines: StatusLine[]): string {
   const rows = lines.map((s) => [
     s.ifname,
     `${s.channel} ${s.name}`,
-    s.operstate,
+    s.adminUp === false ? 'admin-down' : s.operstate,
     s.carrier ? 'yes' : 'no',
     String(s.mtu),
     s.address,
@@ -75,7 +58,9 @@ export function formatStatus(lines: StatusLine[]): string {
     `${si(s.rates.rxBitsPerSecond)}bit/s ${si(s.rates.rxPacketsPerSecond)}pkt/s`,
     formatDrops(s.drops),
   ]);
-  return formatTable(head, rows);
+  // A channel that is not running says why, under the table: "rpmsg2: down: rpmsg2 was deleted".
+  const down = lines.filter((s) => s.down).map((s) => `${s.ifname}: down: ${s.down}`);
+  return [formatTable(head, rows), ...down].join('\n');
 }
 
 export function statusCommand(): Command {
@@ -91,7 +76,7 @@ export function statusCommand(): Command {
       const intervalMs = typeof o.watch === 'string' ? parseDuration('--watch', o.watch) : 1000;
       const path = clientSocket(o);
       const fetch = async () =>
-        ((await controlRequest(path, { cmd: 'status' })) as { channels: ChannelStatus[] }).channels.map(statusLine);
+        (await controlRequest(path, { cmd: 'status' })).channels.map(statusLine);
       const show = (channels: StatusLine[]) => (o.json ? `${JSON.stringify({ channels })}\n` : `${formatStatus(channels)}\n`);
       if (o.watch === undefined) return void process.stdout.write(show(await fetch()));
       for (;;) {

@@ -6,7 +6,7 @@ import { CONTROL_ENV } from '../../src/control/protocol.js';
 import { LOG_FORMATS, LOG_LEVELS, LOG_LEVEL_ENV, createLogger, type LogFormat } from '../../src/log.js';
 import { durationOption } from '../../src/util/duration.js';
 import { UserError } from '../../src/util/errors.js';
-import { Daemon } from '../lifecycle.js';
+import { Daemon } from '../daemon.js';
 import { SystemdNotifier } from '../systemd.js';
 import { CONFIG_OPTION_HELP } from './config-option.js';
 import { includeOption } from './include-option.js';
@@ -43,7 +43,7 @@ export function upCommand(): Command {
     .option('--netns <name>', 'create the interfaces in this network namespace (created if missing)')
     .option('--peer-netns <name>', 'sim only: namespace of the simulated VxWorks peers (default: the config\'s, rpmsg-vx)')
     .option('--channels <list>', 'only these channel numbers, e.g. 0,3,5-7', parseChannelList)
-    .addOption(new Option('--framing <framing>', 'framing of every channel, over the config\'s (frag: docs/frag-wire-spec.md)').choices(['raw', 'frag']))
+    .addOption(new Option('--framing <framing>', 'framing of every channel, over the config\'s (frag: frag/wire-spec.md)').choices(['raw', 'frag']))
     .addOption(new Option('--sim-raw-only-peers <list>', 'debug: these channels\' simulated peers speak only raw').argParser(parseChannelList).hideHelp())
     .option(
       '--health-interval <time>',

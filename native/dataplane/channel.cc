@@ -15,12 +15,12 @@ namespace rpmsg_eth::dp {
 
 const char* const kCounterNames[] = {
     "txPackets", "txBytes", "rxPackets", "rxBytes",
-    "txOversize", "txBusy", "txLinkDown", "txRunt", "txFraming",
-    "rxOversize", "rxBusy", "rxLinkDown", "rxRunt", "rxFraming",
+    "txOversize", "txBusy", "txLinkDown", "txRunt", "txFraming", "txInterfaceDown", "txTapGone",
+    "rxOversize", "rxBusy", "rxLinkDown", "rxRunt", "rxFraming", "rxInterfaceDown", "rxTapGone",
     "txPps", "txBps", "rxPps", "rxBps", "txWaits", "captureMissed",
 };
 const size_t kCounterCount = sizeof kCounterNames / sizeof kCounterNames[0];
-static_assert(sizeof(Counters) == 20 * sizeof(double), "Counters is kCounterNames' doubles in order");
+static_assert(sizeof(Counters) == 24 * sizeof(double), "Counters is kCounterNames' doubles in order");
 
 const char* const kFragNames[] = {
     "mode", "peerMaxFrame", "negotiations", "fallbacks",
@@ -429,8 +429,14 @@ void Channel::ToTap(const uint8_t* frame, uint32_t len) {
     Capture(Dir::kRx, kNoDrop, frame, len, len);
     return;
   }
-  // The TAP refused it (queue full, or not a valid frame): count it and go on.
-  RxDrop(frame, len, len, errno == EAGAIN || errno == ENOBUFS ? kBusy : kRunt);
+  // The TAP refused it: its queue is full (busy), the interface is set down (EIO), the frame is not one
+  // (EINVAL; Received() checks that first) — or the interface is gone (EBADFD): then the channel is too.
+  int err = errno;
+  if (err == EAGAIN || err == ENOBUFS || err == ENOMEM) return RxDrop(frame, len, len, kBusy);
+  if (err == EIO) return RxDrop(frame, len, len, kInterfaceDown);
+  if (err == EINVAL) return RxDrop(frame, len, len, kRunt);
+  RxDrop(frame, len, len, kTapGone);
+  TapGone(err);
 }
 
 void Channel::RxDrop(const uint8_t* msg, uint32_t avail, uint32_t len, Drop reason) {

@@ -15,15 +15,16 @@
 #include <memory>
 #include <vector>
 
-#include "../frag/rpmsg_frag.h"
+#include "../../frag/rpmsg_frag.h"
 #include "endpoint.h"
 #include "tx_queue.h"
 #include "../uv_handles.h"
 
 namespace rpmsg_eth::dp {
 
-// Drop reasons, in the order of src/transport/transport.ts's DropReason names.
-enum Drop : uint8_t { kOversize = 0, kBusy, kLinkDown, kRunt, kFraming, kNumDrops };
+// Drop reasons, in the order of src/bridge/counters.ts's DROP_REASONS. kInterfaceDown: the TAP refused a
+// frame because the interface is administratively down; kTapGone: the interface was deleted.
+enum Drop : uint8_t { kOversize = 0, kBusy, kLinkDown, kRunt, kFraming, kInterfaceDown, kTapGone, kNumDrops };
 enum class Dir : uint8_t { kTx = 0, kRx = 1 };
 constexpr uint8_t kNoDrop = 0xff;
 

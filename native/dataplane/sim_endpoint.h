@@ -1,4 +1,4 @@
-// The `sim` endpoint: the simulated ring to vx-peer (native/sim-peer/RING.md). Messages go over a
+// The `sim` endpoint: the simulated ring to vx-peer (sim/RING.md). Messages go over a
 // SOCK_SEQPACKET data socket in batches, one datagram per batch of ring buffers (sim_ring.h); the
 // ring's used indices sit in a shared page, so the window (num-bufs / 2 messages in flight) is known
 // without messages, and the doorbell socket carries only kicks, sent when the other side asked for
@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "../sim-peer/sim_ring.h"
+#include "../../sim/sim_ring.h"
 #include "endpoint.h"
 #include "../uv_handles.h"
 

@@ -1,21 +1,16 @@
 // One channel's bridge: the TAP, the framing and the endpoint joined by the native data plane
 // (native/dataplane/), which forwards every frame in native code. This side is the control plane: it
-// attaches the endpoints its transport opens, follows the link with the TAP's carrier, reads the
-// counters when asked, and runs capture and replay.
+// attaches the endpoints its transport opens, follows the link with the TAP's carrier, hears when the
+// TAP goes away, reads the counters when asked, and runs capture and replay.
 //
 // Back-pressure: the data plane reads the TAP only while the endpoint has room; the kernel's queue
 // holds the rest (or its qdisc drops, visible in `ip -s link`).
 import type { ChannelPlan } from '../channels/types.js';
+import type { Tap } from '../iface/tap.js';
 import type { Logger } from '../log.js';
-import { DataPlane, captureRecords, tapSetCarrier } from '../native/index.js';
-import {
-  DROP_REASONS,
-  type DropReason,
-  type Endpoint,
-  type EndpointLoss,
-  type LinkEvents,
-} from '../transport/transport.js';
-import { type ChannelCounters, type DropCounters, type FramingStats, type Rates } from './counters.js';
+import { DataPlane, captureRecords } from '../native/index.js';
+import type { Endpoint, EndpointLoss, LinkEvents } from '../transport/transport.js';
+import { DROP_REASONS, type ChannelCounters, type DropCounters, type DropReason, type FramingStats, type Rates } from './counters.js';
 
 /** Sees every frame the bridge moves or drops while a capture runs (rx = remote -> Linux). */
 export interface FrameTap {
@@ -31,6 +26,8 @@ const ETH_HEADER = 14;
 export interface BridgeOptions {
   /** frag: the sending mode changed; the MTU the interface must have now. */
   onModeChange?: (mode: 'frag' | 'raw', mtu: number) => void;
+  /** The TAP went away (the interface was deleted): the data plane no longer reads or writes it. */
+  onTapGone?: (errno: number) => void;
   /** Tests: frag negotiation and reassembly timings. */
   timings?: { probeResendMs?: number; probeGiveUpMs?: number; reassemblyTimeoutMs?: number };
 }
@@ -43,12 +40,13 @@ export class ChannelBridge implements LinkEvents {
   private linkChangedAt = new Date().toISOString();
   private linkChanges = 0;
   private onLost: ((loss: EndpointLoss) => void) | undefined;
-  private tap: FrameTap | undefined;
+  private frameTap: FrameTap | undefined;
   private captureBuffer: Buffer | undefined;
+  private tapAlive = true;
 
   constructor(
     readonly plan: ChannelPlan,
-    private readonly tapFd: number,
+    private readonly tap: Tap,
     private readonly log: Logger,
     private readonly opts: BridgeOptions = {},
   ) {
@@ -56,16 +54,20 @@ export class ChannelBridge implements LinkEvents {
     const frag = plan.framing === 'frag';
     this.slotSize = frag ? Math.max(plan.maxPayload, plan.mtu + ETH_HEADER) : plan.maxPayload;
     this.plane = new DataPlane(
-      tapFd,
+      tap.fd,
       { tapSlot: this.slotSize, frag, maxFrame: frag ? plan.mtu + ETH_HEADER : undefined, ...opts.timings },
       {
         onLinkLost: (errno, txInFlight) => this.lost({ errno, txInFlight }),
         onModeChange: (isFrag, mtu) => this.modeChanged(isFrag ? 'frag' : 'raw', mtu),
         onCapture: (bytes) => this.captured(bytes),
-        onTapHangup: (errno) => this.log.error({ ifname: plan.ifname, errno }, 'TAP device went away'),
+        onTapHangup: (errno) => {
+          this.tapAlive = false;
+          opts.onTapGone?.(errno);
+        },
       },
     );
-    tapSetCarrier(tapFd, false);
+    tap.handOver();
+    tap.setCarrier(false);
   }
 
   // ---- LinkEvents: the transport's endpoints ----------------------------------------------------
@@ -103,7 +105,12 @@ export class ChannelBridge implements LinkEvents {
     this.link = state;
     this.linkChangedAt = new Date().toISOString();
     this.linkChanges++;
-    tapSetCarrier(this.tapFd, state === 'up');
+    try {
+      if (this.tapAlive) this.tap.setCarrier(state === 'up');
+    } catch (err) {
+      // The interface is going away: the data plane's hangup follows.
+      this.log.warn({ ifname: this.plan.ifname, err: (err as Error).message }, `${this.plan.ifname}: cannot set the carrier`);
+    }
     this.log.info({ ifname: this.plan.ifname, channel: this.plan.channel, link: state }, `${this.plan.ifname}: link ${state}`);
   }
 
@@ -188,18 +195,18 @@ export class ChannelBridge implements LinkEvents {
   // ---- capture and replay -------------------------------------------------------------------------
 
   get capturing(): boolean {
-    return this.tap !== undefined;
+    return this.frameTap !== undefined;
   }
 
   setTap(tap: FrameTap | undefined): void {
-    this.tap = tap;
+    this.frameTap = tap;
     if (tap) this.captureBuffer ??= Buffer.alloc(CAPTURE_BUFFER);
     this.plane.setCapture(tap ? (this.captureBuffer as Buffer) : null);
     if (!tap) this.captureBuffer = undefined;
   }
 
   private captured(bytes: number): void {
-    const tap = this.tap;
+    const tap = this.frameTap;
     const buffer = this.captureBuffer;
     if (!tap || !buffer) return;
     for (const r of captureRecords(buffer, bytes)) {

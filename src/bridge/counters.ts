@@ -1,5 +1,14 @@
 // Per-channel counters kept by the data plane and served by `rpmsg-eth stats`, `status` and metrics.
-import type { DropReason } from '../transport/transport.js';
+
+/**
+ * Why a frame was not delivered. oversize/runt: longer than the endpoint takes / shorter than an
+ * Ethernet header; busy: no room (the endpoint, or the TAP's queue); linkDown: read from the TAP while
+ * the link to the peer was down; framing: a frame `frag` could not send (spec rule 3.8) or reassemble;
+ * interfaceDown: for an interface set down (`ip link set rpmsgN down`); tapGone: for a deleted interface.
+ */
+export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt' | 'framing' | 'interfaceDown' | 'tapGone';
+/** In the order the native data plane numbers them (native/dataplane/channel.h). */
+export const DROP_REASONS: readonly DropReason[] = ['oversize', 'busy', 'linkDown', 'runt', 'framing', 'interfaceDown', 'tapGone'];
 
 export interface DirectionCounters {
   packets: number;
@@ -33,7 +42,7 @@ export interface Rates {
   rxBps: number;
 }
 
-/** Failed reassemblies, by reason (docs/frag-wire-spec.md §4). */
+/** Failed reassemblies, by reason (frag/wire-spec.md §4). */
 export type FragFailures = Record<'lost' | 'duplicate' | 'truncated' | 'overlong' | 'badVersion' | 'badHeader' | 'timeout', number>;
 
 /** The `framing` object of one frag channel in `stats --json`. */

@@ -3,8 +3,8 @@
 // --duration, or when stopped. A frame the sink cannot take — its reader fell behind — is not captured
 // and counted per channel; the data path never waits for a capture. The bridges call frame() only while
 // a session is attached, so capture costs nothing when nobody captures.
-import type { CaptureResult } from '../control/stream-protocol.js';
-import type { DropReason } from '../transport/transport.js';
+import type { CaptureResult } from '../control/protocol.js';
+import type { DropReason } from '../bridge/counters.js';
 import type { CaptureDirection } from './pcapng-writer.js';
 
 export interface CapturedFrameOptions {

@@ -12,7 +12,7 @@ import { readChannelTable } from './table.js';
 import type { Channel, ChannelPlan } from './types.js';
 import { ETH_HEADER_SIZE, RPMSG_HEADER_SIZE, validateChannels } from './validate.js';
 
-/** frag framing (docs/frag-wire-spec.md): default and largest MTU, its header, smallest message. */
+/** frag framing (frag/wire-spec.md): default and largest MTU, its header, smallest message. */
 export const FRAG_DEFAULT_MTU = 1500;
 export const FRAG_MAX_MTU = 9000;
 const FRAG_HEADER_SIZE = 16;

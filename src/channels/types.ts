@@ -38,7 +38,7 @@ export interface ChannelPlan {
   numBufs: number;
   /** Largest rpmsg payload: bufSize - 16. */
   maxPayload: number;
-  /** raw: one frame per message; frag: docs/frag-wire-spec.md, falling back to raw if the peer does not speak it. */
+  /** raw: one frame per message; frag: frag/wire-spec.md, falling back to raw if the peer does not speak it. */
   framing: 'raw' | 'frag';
   /** Interface MTU: maxPayload - 14 (raw framing) or lower if configured; frag: 1500 by default, up to 9000. */
   mtu: number;

@@ -16,7 +16,7 @@ const ipv4 = z.string().refine((s) => parseIpv4(s) !== null, { message: 'expecte
 /** A section may be left empty in YAML (`peer:` alone parses as null): treat that as absent. */
 const section = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema);
 
-/** raw: one frame per rpmsg message; frag: docs/frag-wire-spec.md (MTU up to 9000, peer must speak it). */
+/** raw: one frame per rpmsg message; frag: frag/wire-spec.md (MTU up to 9000, peer must speak it). */
 export const framingSchema = z.enum(['raw', 'frag']);
 
 export const channelOverrideSchema = z.strictObject({

@@ -1,7 +1,7 @@
 // Sends one request to the running daemon's control socket.
 import { createConnection } from 'node:net';
 import { UserError } from '../util/errors.js';
-import type { ControlRequest, ControlResponse } from './protocol.js';
+import type { ControlResponse, LineReplies, LineRequest } from './protocol.js';
 
 /** The one line a client prints when it cannot reach the daemon. */
 export function connectError(path: string, err: NodeJS.ErrnoException): UserError {
@@ -16,7 +16,12 @@ export function connectError(path: string, err: NodeJS.ErrnoException): UserErro
  * `timeoutMs` 0 waits as long as it takes. On one of `endOn` (e.g. SIGINT), the request side is closed:
  * the daemon ends what it was doing and still sends its answer.
  */
-export function controlRequest(path: string, req: ControlRequest, timeoutMs = 5000, endOn: NodeJS.Signals[] = []): Promise<unknown> {
+export function controlRequest<R extends LineRequest>(
+  path: string,
+  req: R,
+  timeoutMs = 5000,
+  endOn: NodeJS.Signals[] = [],
+): Promise<LineReplies[R['cmd']]> {
   return new Promise((resolve, reject) => {
     const sock = createConnection({ path, allowHalfOpen: true });
     let buf = '';
@@ -36,7 +41,7 @@ export function controlRequest(path: string, req: ControlRequest, timeoutMs = 50
     sock.once('end', () => {
       sock.destroy();
       try {
-        const res = JSON.parse(buf) as ControlResponse;
+        const res = JSON.parse(buf) as ControlResponse<LineReplies[R['cmd']]>;
         if (res.ok) resolve(res.result);
         else reject(new UserError(`the daemon refused "${req.cmd}": ${res.error}`, 1));
       } catch {

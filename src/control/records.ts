@@ -4,10 +4,10 @@
 //
 //   record  = u32 LE body length, u8 kind, 3 bytes zero, body
 //   MESSAGE = UTF-8 JSON (at most MAX_MESSAGE bytes)
-//   FRAME   = u8 direction (0 rx, 1 tx), u8 drop reason (0 none, else DROP_REASON_CODES index + 1),
+//   FRAME   = u8 direction (0 rx, 1 tx), u8 drop reason (0 none, else DROP_REASONS index + 1),
 //             u16 LE channel, u32 LE length on the wire, u64 LE timestamp (ns since the epoch), then the
 //             bytes (at most MAX_FRAME)
-import type { DropReason } from '../transport/transport.js';
+import { DROP_REASONS, type DropReason } from '../bridge/counters.js';
 
 export const RECORD_HEADER = 8;
 export const FRAME_HEADER = 16;
@@ -17,8 +17,6 @@ export const MAX_FRAME = 0xffff;
 
 const KIND_MESSAGE = 1;
 const KIND_FRAME = 2;
-
-export const DROP_REASON_CODES: readonly DropReason[] = ['oversize', 'busy', 'linkDown', 'runt', 'framing'];
 
 export interface StreamFrame {
   /** 'rx' = remote -> Linux; 'tx' = Linux -> remote. */
@@ -50,7 +48,7 @@ export function encodeFrame(f: Omit<StreamFrame, 'data'>, data: Uint8Array): Buf
   out.writeUInt32LE(FRAME_HEADER + data.length, 0);
   out.writeUInt32LE(KIND_FRAME, 4);
   out[8] = f.direction === 'tx' ? 1 : 0;
-  out[9] = f.dropReason === undefined ? 0 : DROP_REASON_CODES.indexOf(f.dropReason) + 1;
+  out[9] = f.dropReason === undefined ? 0 : DROP_REASONS.indexOf(f.dropReason) + 1;
   out.writeUInt16LE(f.channel, 10);
   out.writeUInt32LE(f.originalLength >>> 0, 12);
   out.writeBigUInt64LE(f.timestampNs, 16);
@@ -94,10 +92,10 @@ export class RecordParser {
         continue;
       }
       const reason = body[1] as number;
-      if (body[0]! > 1 || reason > DROP_REASON_CODES.length) throw new RecordError('bad frame record header');
+      if (body[0]! > 1 || reason > DROP_REASONS.length) throw new RecordError('bad frame record header');
       this.handlers.frame({
         direction: body[0] === 1 ? 'tx' : 'rx',
-        dropReason: reason === 0 ? undefined : DROP_REASON_CODES[reason - 1],
+        dropReason: reason === 0 ? undefined : DROP_REASONS[reason - 1],
         channel: body.readUInt16LE(2),
         originalLength: body.readUInt32LE(4),
         timestampNs: body.readBigUInt64LE(8),

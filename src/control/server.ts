@@ -1,4 +1,5 @@
-// Serves the control socket for the running daemon.
+// Serves the control socket for the running daemon. Every request is checked against the protocol
+// (protocol.ts) before a handler sees it: a malformed one gets an error reply and the daemon goes on.
 //
 // The path must be absent or a socket nobody answers on (a crashed daemon's): anything else is refused,
 // never deleted. Connections are bounded in number, in request size and in the time a request may take
@@ -7,12 +8,19 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
-import type { ControlRequest, ControlResponse } from './protocol.js';
+import {
+  parseRequest,
+  STREAM_COMMANDS,
+  type ControlResponse,
+  type LineReply,
+  type LineRequest,
+  type StreamMessage,
+  type StreamRequest,
+} from './protocol.js';
 import { encodeMessage } from './records.js';
-import { STREAM_COMMANDS, streamRequestSchema, type StreamMessage, type StreamRequest } from './stream-protocol.js';
 
 /** `closed` aborts when the client goes away before the answer. */
-export type ControlHandler = (req: ControlRequest, closed: AbortSignal) => Promise<unknown> | unknown;
+export type ControlHandler = (req: LineRequest, closed: AbortSignal) => Promise<LineReply> | LineReply;
 
 /** The connection of a streaming command, past its request line. */
 export interface StreamContext {
@@ -153,20 +161,26 @@ export class ControlServer {
       sock.pause();
       const line = buf.subarray(0, nl).toString('utf8');
       const rest = buf.subarray(nl + 1);
-      let req: unknown;
+      let raw: unknown;
       try {
-        req = JSON.parse(line);
+        raw = JSON.parse(line);
       } catch {
-        req = undefined;
+        raw = undefined;
       }
-      const cmd = (req as { cmd?: unknown } | undefined)?.cmd;
-      if (typeof cmd === 'string' && STREAM_COMMANDS.has(cmd)) void this.serveStream(sock, req, rest, gone.signal);
-      else this.serveLine(sock, req, gone);
+      const parsed = parseRequest(raw);
+      const cmd = parsed.ok ? parsed.request.cmd : (raw as { cmd?: unknown } | undefined)?.cmd;
+      // A stream command's client reads records, also for its error; any other gets a JSON line.
+      if (typeof cmd === 'string' && STREAM_COMMANDS.has(cmd)) {
+        void this.serveStream(sock, parsed.ok ? (parsed.request as StreamRequest) : parsed.error, rest, gone.signal);
+      } else {
+        this.serveLine(sock, parsed.ok ? (parsed.request as LineRequest) : parsed.error, gone);
+      }
     };
     sock.on('data', onData);
   }
 
-  private serveLine(sock: Socket, req: unknown, gone: AbortController): void {
+  /** `req` is the request, or why it is not one. */
+  private serveLine(sock: Socket, req: LineRequest | string, gone: AbortController): void {
     // The client ends its side only to abandon its request; anything it sends after the line is ignored.
     sock.once('end', () => gone.abort());
     sock.resume();
@@ -175,26 +189,25 @@ export class ControlServer {
     });
   }
 
-  private async answer(req: unknown, closed: AbortSignal): Promise<ControlResponse> {
+  private async answer(req: LineRequest | string, closed: AbortSignal): Promise<ControlResponse> {
+    if (typeof req === 'string') return { ok: false, error: req };
     try {
-      if (req === undefined || typeof req !== 'object' || req === null) throw new Error('malformed request: not a JSON object');
-      return { ok: true, result: await this.handler(req as ControlRequest, closed) };
+      return { ok: true, result: await this.handler(req, closed) };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
 
-  private async serveStream(sock: Socket, raw: unknown, rest: Buffer, gone: AbortSignal): Promise<void> {
+  /** `req` is the request, or why it is not one. */
+  private async serveStream(sock: Socket, req: StreamRequest | string, rest: Buffer, gone: AbortSignal): Promise<void> {
     let end: StreamMessage;
-    const parsed = streamRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      end = { type: 'end', ok: false, error: `invalid request: ${issue ? `${issue.path.join('.') || 'request'}: ${issue.message}` : 'malformed'}` };
+    if (typeof req === 'string') {
+      end = { type: 'end', ok: false, error: req };
     } else if (!this.streamHandler) {
-      end = { type: 'end', ok: false, error: `"${parsed.data.cmd}" is not served here` };
+      end = { type: 'end', ok: false, error: `"${req.cmd}" is not served here` };
     } else {
       try {
-        end = { type: 'end', ok: true, result: await this.streamHandler(parsed.data, { sock, rest, gone }) };
+        end = { type: 'end', ok: true, result: await this.streamHandler(req, { sock, rest, gone }) };
       } catch (err) {
         end = { type: 'end', ok: false, error: err instanceof Error ? err.message : String(err) };
       }

@@ -4,7 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { UserError } from '../util/errors.js';
 import { connectError } from './client.js';
 import { RecordError, RecordParser, type StreamFrame } from './records.js';
-import { streamMessageSchema, type StreamMessage, type StreamRequest } from './stream-protocol.js';
+import { streamMessageSchema, type StreamMessage, type StreamRequest } from './protocol.js';
 
 type Start = Extract<StreamMessage, { type: 'start' }>;
 

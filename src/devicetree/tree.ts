@@ -71,10 +71,3 @@ export function isEnabled(node: DtNode): boolean {
   const status = readString(node.props.get('status'));
   return status === null || status === 'okay' || status === 'ok';
 }
-
-export function u32Bytes(cells: readonly number[]): Uint8Array {
-  const out = new Uint8Array(cells.length * 4);
-  const view = new DataView(out.buffer);
-  cells.forEach((c, i) => view.setUint32(i * 4, c >>> 0, false));
-  return out;
-}

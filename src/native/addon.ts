@@ -38,21 +38,13 @@ export interface NativeDataPlane {
   close(): void;
 }
 
-export interface NativeFdWatch {
-  close(): void;
-}
-
 export interface NativeAddon {
   tapCreate(name: string, netns?: string): number;
   linkSet(name: string, opts: { netns?: string; mtu?: number; mac?: string; up?: boolean }): void;
   tapSetCarrier(fd: number, on: boolean): void;
   seqpacketPair(): [number, number];
-  seqpacketListen(path: string): number;
-  seqpacketAccept(fd: number): number | null;
-  seqpacketConnect(path: string): number;
   closeFd(fd: number): void;
   withNetns<T>(netns: string, fn: () => T): T;
-  FdWatch: new (fd: number, onReadable: () => void) => NativeFdWatch;
   DataPlane: new (
     tapFd: number,
     options: { tapSlot: number; frag: boolean; maxFrame?: number; probeResendMs?: number; probeGiveUpMs?: number; reassemblyTimeoutMs?: number },
@@ -67,6 +59,7 @@ export interface NativeAddon {
   readonly DATA_PLANE_FRAG: readonly string[];
   sharedRingCreate(): number;
   linkState(name: string, netns: string): { operstate: string; carrier: boolean; adminUp: boolean };
+  addressChange(name: string, netns: string, add: boolean, address: string, prefix: number): void;
   sdNotify(socketPath: string, state: string): void;
   rpmsgEthInfo(fd: number): RpmsgEthInfo;
   rpmsgCreateEndpoint(ctrlFd: number, name: string, src: number, dst: number): void;

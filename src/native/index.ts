@@ -1,9 +1,8 @@
 // The native binding: TAP devices, SOCK_SEQPACKET sockets, rpmsg device ioctls and the data plane.
 export { tapCreate, linkSet, tapSetCarrier, type LinkSettings } from './tap.js';
-export { seqpacketPair, seqpacketListen, seqpacketAccept, seqpacketConnect, closeFd } from './seqpacket.js';
-export { FdWatch } from './fd-watch.js';
+export { seqpacketPair, closeFd } from './seqpacket.js';
 export { withNetns } from './netns-call.js';
-export { linkState, type KernelLinkState } from './link-state.js';
+export { addressChange, linkState, type KernelLinkState } from './rtnetlink.js';
 export { sdNotify } from './sd-notify.js';
 export { DataPlane, captureRecords, sharedRingCreate, type DataPlaneEvents, type DataPlaneOptions } from './data-plane.js';
 export {

@@ -5,12 +5,7 @@
 import type { ChannelPlan } from '../channels/types.js';
 import type { DeviceOptions } from '../native/addon.js';
 
-/** framing: a frame the `frag` framing could not send (spec rule 3.8) or reassemble. */
-export type DropReason = 'oversize' | 'busy' | 'linkDown' | 'runt' | 'framing';
-/** In the order the native data plane numbers them. */
-export const DROP_REASONS: readonly DropReason[] = ['oversize', 'busy', 'linkDown', 'runt', 'framing'];
-
-/** The simulated ring to vx-peer (native/sim-peer/RING.md). */
+/** The simulated ring to vx-peer (sim/RING.md). */
 export interface SimEndpoint {
   kind: 'sim';
   dataFd: number;
@@ -57,11 +52,20 @@ export interface ChannelLink {
   /** Largest message the endpoint accepts, in bytes. */
   readonly maxPayload: number;
   readonly up: boolean;
+  /**
+   * A reload changed the channel's addresses or MTU (nothing the ring is made of): a link that owns
+   * the remote side's interface (sim) applies them there. Others have nothing to do.
+   */
+  applyPlan?(plan: ChannelPlan): Promise<void>;
   close(): Promise<void>;
 }
 
+export type TransportName = 'sim' | 'kmod' | 'rpmsg-char';
+
 export interface Transport {
-  readonly name: 'sim' | 'kmod' | 'rpmsg-char';
+  readonly name: TransportName;
   open(plan: ChannelPlan, events: LinkEvents): Promise<ChannelLink>;
+  /** A transport that runs the remote side (sim) can restart it: link down for `downMs`. False: no such channel. */
+  restartPeer?(channel: number, downMs: number): boolean;
   close(): Promise<void>;
 }

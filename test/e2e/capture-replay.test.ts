@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliArgs, cliPath, DaemonProcess, repoRoot } from '../helpers/daemon.js';
-import { linkStats, sh, useTestNamespaces } from '../helpers/netns.js';
+import { linkStats, sh } from '../helpers/netns.js';
+import { useTestNamespaces } from '../helpers/test-namespaces.js';
 import { requireTools } from '../helpers/tools.js';
 
 const run = promisify(execFile);

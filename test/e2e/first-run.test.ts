@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, cliArgs, cliPath, repoRoot, type LogLine } from '../helpers/daemon.js';
-import { sh, useTestNamespaces } from '../helpers/netns.js';
+import { sh } from '../helpers/netns.js';
+import { useTestNamespaces } from '../helpers/test-namespaces.js';
 import { NotifyListener, type NotifyMessage } from '../helpers/notify-socket.js';
 import { privateEtc } from '../helpers/private-etc.js';
 import { requireTools } from '../helpers/tools.js';
+import type { StatusLine as StatusChannel } from '../../daemon/commands/status.js';
 
 const run = promisify(execFile);
 const packagedConfig = join(repoRoot, 'config/rpmsg-eth.yaml');
@@ -19,14 +21,6 @@ const lanta = join(repoRoot, 'config/lanta.dts');
 /** The lookup starts from nothing: no $RPMSG_ETH_CONFIG or $RPMSG_ETH_CONTROL from the caller. */
 const cleanEnv = { RPMSG_ETH_CONFIG: '', RPMSG_ETH_CONTROL: '' };
 
-interface StatusChannel {
-  channel: number;
-  ifname: string;
-  operstate: string;
-  carrier: boolean;
-  link: string;
-  rates: Record<string, number>;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ipv6Lines = (lines: LogLine[]) => lines.filter((l) => /IPv6/.test(String(l.msg)));
@@ -92,12 +86,12 @@ describe('up from / with the packaged config, as a systemd service would run it'
       const channels = (JSON.parse(stdout) as { channels: StatusChannel[] }).channels;
       const ch3 = channels.find((c) => c.channel === 3)!;
       const ch4 = channels.find((c) => c.channel === 4)!;
-      expect(ch3).toMatchObject({ operstate: 'down', link: 'up', carrier: true });
+      expect(ch3).toMatchObject({ operstate: 'down', adminUp: false, link: 'up', carrier: true });
       expect(ch4.link).toBe('up');
       expect(ch4.operstate).not.toBe('down');
       expect(Object.keys(ch3.rates).sort()).toEqual(['rxBitsPerSecond', 'rxPacketsPerSecond', 'txBitsPerSecond', 'txPacketsPerSecond']);
       const table = (await run(process.execPath, cliArgs(daemon, ['status']))).stdout.split('\n');
-      expect(table.find((l) => l.startsWith('rpmsg3 '))).toMatch(/^rpmsg3\s+3 \S+\s+down\s+yes\s+482 .*\dbit\/s \d+pkt\/s/);
+      expect(table.find((l) => l.startsWith('rpmsg3 '))).toMatch(/^rpmsg3\s+3 \S+\s+admin-down\s+yes\s+482 .*\dbit\/s \d+pkt\/s/);
     } finally {
       sh('ip', ['-n', LNX, 'link', 'set', 'rpmsg3', 'up']);
     }

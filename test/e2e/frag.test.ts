@@ -1,5 +1,5 @@
 // Issue 7 end to end: `up --framing frag` over 512-byte rpmsg buffers in the simulated board. Channel 1's
-// peer speaks frag (native/frag/rpmsg_frag.c inside vx-peer), channel 2's peer speaks only raw, so the
+// peer speaks frag (frag/rpmsg_frag.c inside vx-peer), channel 2's peer speaks only raw, so the
 // daemon must fall back there. Real TAPs, ping, IPv6 and a 10 MB TCP transfer checked by sha256.
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

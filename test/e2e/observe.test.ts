@@ -9,22 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, cliArgs, lantaConfig } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
 import { tool } from '../helpers/tools.js';
+import type { StatusLine as StatusChannel } from '../../daemon/commands/status.js';
 
 const run = promisify(execFile);
 const LNX = 'rpe-t6o-lnx';
 const VX = 'rpe-t6o-vx';
 const METRICS_PORT = 19464;
 
-interface StatusChannel {
-  channel: number;
-  ifname: string;
-  link: string;
-  peer: { reachable: boolean | null; rttMs: number | null } | null;
-  tx: { packets: number; bytes: number };
-  rx: { packets: number; bytes: number };
-  txDrops: Record<string, number>;
-  rxDrops: Record<string, number>;
-}
 
 async function cli(daemon: DaemonProcess, args: string[]): Promise<string> {
   return (await run(process.execPath, cliArgs(daemon, args))).stdout;

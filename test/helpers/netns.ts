@@ -1,11 +1,9 @@
-// Network namespaces owned by a test: created with IPv6 off (no autoconfiguration chatter that would
-// disturb exact packet counts) and always deleted afterwards.
-import { execFile, execFileSync } from 'node:child_process';
+// Network namespaces owned by a test or the benchmark: created with IPv6 off (no autoconfiguration
+// chatter that would disturb exact packet counts) and always deleted afterwards; commands run inside
+// them. No vitest here: `npm run bench` uses these too (the describe-block hook: test-namespaces.ts).
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { existsSync } from 'node:fs';
 import { requireTools } from './tools.js';
 
 export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
@@ -20,6 +18,18 @@ export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = 
 
 export function nsExec(ns: string, cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
   return sh('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+}
+
+/** nsExec without blocking the event loop: resolves with stdout, rejects with the output on failure. */
+export function nsExecAsync(ns: string, cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${err || out}`))));
+  });
 }
 
 export function netnsExists(name: string): boolean {
@@ -38,31 +48,6 @@ export function createTestNetns(name: string, opts: { ipv6?: boolean } = {}): vo
 
 export function deleteTestNetns(name: string): void {
   if (netnsExists(name)) sh('ip', ['netns', 'delete', name], { allowFail: true });
-}
-
-/**
- * For the describe block it is called in: root and the tools checked, namespaces `lnx` and `vx` and a
- * scratch directory made before its tests, all removed after them (after the block's own afterAll hooks,
- * which run first: a daemon stopped there still finds its namespaces).
- */
-export function useTestNamespaces(lnx: string, vx: string): { readonly dir: string } {
-  let dir = '';
-  beforeAll(() => {
-    requireRoot();
-    dir = mkdtempSync(join(tmpdir(), `${lnx}-`));
-    createTestNetns(lnx);
-    createTestNetns(vx);
-  });
-  afterAll(() => {
-    deleteTestNetns(lnx);
-    deleteTestNetns(vx);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-  return {
-    get dir() {
-      return dir;
-    },
-  };
 }
 
 export interface LinkInfo {

@@ -5,7 +5,8 @@
 // transports (like ChannelBridge, minus the TAP carrier a socket does not have).
 import { readSync, writeSync } from 'node:fs';
 import { DataPlane, captureRecords, closeFd, seqpacketPair, type DataPlaneOptions } from '../../src/native/index.js';
-import { DROP_REASONS, type DeviceEndpoint, type Endpoint, type EndpointLoss, type LinkEvents } from '../../src/transport/transport.js';
+import { DROP_REASONS } from '../../src/bridge/counters.js';
+import type { DeviceEndpoint, Endpoint, EndpointLoss, LinkEvents } from '../../src/transport/transport.js';
 
 export interface Captured {
   direction: 'tx' | 'rx';
@@ -126,6 +127,13 @@ export class PlaneRig implements LinkEvents {
 
   counters(): Record<string, number> {
     return this.plane.counters();
+  }
+
+  /** One counter by name, read now; a name the plane does not have throws. */
+  count(name: string): number {
+    const n = this.plane.counters()[name];
+    if (n === undefined) throw new Error(`no counter ${name}`);
+    return n;
   }
 
   frag(): Record<string, number> {

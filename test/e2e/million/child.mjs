@@ -6,8 +6,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { ChannelBridge } from '../../../dist/src/bridge/bridge.js';
-import { linkSet, tapCreate } from '../../../dist/src/native/index.js';
-import { SimTransport } from '../../../dist/src/transport/sim.js';
+import { Tap } from '../../../dist/src/iface/tap.js';
+import { SimTransport } from '../../../dist/sim/transport.js';
 
 const [flood, countArg] = process.argv.slice(2);
 const count = Number(countArg);
@@ -36,10 +36,11 @@ function run(netns, args) {
 
 let result;
 const transport = new SimTransport({ peerNetns: V, log });
-const bridge = new ChannelBridge(plan, tapCreate('rpmsg1', L), log);
+const tap = Tap.create('rpmsg1', L);
+const bridge = new ChannelBridge(plan, tap, log);
 try {
   await transport.open(plan, bridge);
-  linkSet('rpmsg1', { netns: L, mtu: 482, up: true });
+  tap.configure({ mtu: 482, up: true });
   // Receivers first, then both senders at once: Linux -> VxWorks on 0x88b6, VxWorks -> Linux on 0x88b7.
   const atPeer = run(V, ['recv', 'vx1', String(count), '0x88b6']);
   const atLinux = run(L, ['recv', 'rpmsg1', String(count), '0x88b7']);

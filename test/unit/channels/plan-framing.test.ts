@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatFinding } from '../../../src/channels/findings.js';
 import { ipv6Findings } from '../../../src/channels/ipv6.js';
 import { loadPlan } from '../../../src/channels/plan.js';
 import { UserError } from '../../../src/util/errors.js';

@@ -1,8 +1,10 @@
 // One meaning per flag across the commands: -c is the config, -w writes a file, and every duration
 // option takes a unit.
+import { spawnSync } from 'node:child_process';
 import { Command, type Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerCommands } from '../../../daemon/commands/index.js';
+import { cliPath } from '../../helpers/daemon.js';
 
 const program = new Command('rpmsg-eth');
 registerCommands(program);
@@ -81,5 +83,28 @@ describe('bounded option values', () => {
 
   it('capture --duration refuses what a timer cannot hold', () => {
     expect(() => option('capture', '--duration').parseArg!('2147484s', undefined)).toThrow(/longer than/);
+  });
+
+  it('capture --count takes whole numbers only (1.5, 0, -1, 1e3 refused)', () => {
+    const count = option('capture', '--count');
+    expect(count.parseArg!('6', undefined)).toBe(6);
+    for (const bad of ['1.5', '0', '-1', '1e3', '0x10', '', '4294967297']) {
+      expect(() => count.parseArg!(bad, undefined), bad).toThrow(/--count: ".*" is not a whole number from 1 to 4294967296/);
+    }
+  });
+});
+
+// Issue 13, minor: `-w /proc/x.pcapng` said "no such directory" (/proc exists; files cannot be made in it).
+describe('capture -w names the real reason it cannot write', () => {
+  const capture = (write: string) =>
+    spawnSync(process.execPath, [cliPath, 'capture', '-w', write, '--control-socket', '/nonexistent/control.sock'], { encoding: 'utf8' });
+
+  it('a folder where files cannot be created, a missing folder', () => {
+    const proc = capture('/proc/x.pcapng');
+    expect(proc.status).toBe(1);
+    expect(proc.stderr).toBe('rpmsg-eth: capture: cannot write /proc/x.pcapng: files cannot be created in that folder\n');
+    const missing = capture('/nonexistent-dir/x.pcapng');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe('rpmsg-eth: capture: cannot write /nonexistent-dir/x.pcapng: no such directory\n');
   });
 });

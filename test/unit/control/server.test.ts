@@ -11,10 +11,12 @@ import { UserError } from '../../../src/util/errors.js';
 import { cliPath } from '../../helpers/daemon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rpe-control-'));
+/** A reply of the right shape (`status` with no channels). */
+const FINE = { channels: [] };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function startError(path: string): Promise<UserError> {
-  const server = new ControlServer(path, () => 'unused');
+  const server = new ControlServer(path, () => FINE);
   try {
     await server.start();
   } catch (err) {
@@ -87,11 +89,28 @@ describe('control socket path', () => {
 describe('control connections', () => {
   it('a malformed request gets an error reply and the server goes on', async () => {
     const path = join(dir, 'malformed.sock');
-    const server = new ControlServer(path, () => 'fine');
+    const seen: unknown[] = [];
+    const server = new ControlServer(path, (req) => (seen.push(req), FINE));
     await server.start();
     try {
       expect(JSON.parse(await request(path, '{not json\n'))).toMatchObject({ ok: false });
-      expect(JSON.parse(await request(path, '{"cmd":"stats"}\n'))).toEqual({ ok: true, result: 'fine' });
+      // Well-formed JSON, but not a request: refused by the protocol's schema, never handed to the daemon.
+      const refused: Array<[string, RegExp]> = [
+        ['[]', /invalid request: not a JSON object/],
+        ['{"cmd":"reboot"}', /invalid request: unknown command "reboot"/],
+        ['{"cmd":42}', /invalid request: cmd: expected the name of a command/],
+        ['{"cmd":"peer-restart","channel":"3"}', /invalid request: channel: /],
+        ['{"cmd":"peer-restart","channel":-1}', /invalid request: channel: /],
+        ['{"cmd":"status","channel":1}', /invalid request: .*unrecognized key/i],
+      ];
+      for (const [line, why] of refused) {
+        const reply = JSON.parse(await request(path, `${line}\n`)) as { ok: boolean; error: string };
+        expect(reply.ok, line).toBe(false);
+        expect(reply.error, line).toMatch(why);
+      }
+      expect(seen).toEqual([]);
+      expect(JSON.parse(await request(path, '{"cmd":"stats"}\n'))).toEqual({ ok: true, result: FINE });
+      expect(seen).toEqual([{ cmd: 'stats' }]);
     } finally {
       await server.close();
     }
@@ -99,7 +118,7 @@ describe('control connections', () => {
 
   it('a connection that sends no whole request is closed after the request timeout', async () => {
     const path = join(dir, 'idle.sock');
-    const server = new ControlServer(path, () => 'fine', { requestTimeoutMs: 200 });
+    const server = new ControlServer(path, () => FINE, { requestTimeoutMs: 200 });
     await server.start();
     try {
       const idle = await connect(path);
@@ -112,7 +131,7 @@ describe('control connections', () => {
 
   it('connections beyond the cap are closed; room returns when others close', async () => {
     const path = join(dir, 'cap.sock');
-    const server = new ControlServer(path, () => 'fine', { maxConnections: 3 });
+    const server = new ControlServer(path, () => FINE, { maxConnections: 3 });
     await server.start();
     try {
       const held = await Promise.all([connect(path), connect(path), connect(path)]);
@@ -121,7 +140,7 @@ describe('control connections', () => {
       for (const s of held) expect(s.destroyed).toBe(false);
       held[0]!.destroy();
       await new Promise((r) => setTimeout(r, 100));
-      expect(JSON.parse(await request(path, '{"cmd":"stats"}\n'))).toEqual({ ok: true, result: 'fine' });
+      expect(JSON.parse(await request(path, '{"cmd":"stats"}\n'))).toEqual({ ok: true, result: FINE });
       for (const s of held) s.destroy();
     } finally {
       await server.close();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, encodeMessage, MAX_FRAME, RecordError, RecordParser, type StreamFrame } from '../../../src/control/records.js';
 import { ControlServer, type StreamContext } from '../../../src/control/server.js';
 import { openStream } from '../../../src/control/stream-client.js';
-import type { StreamRequest } from '../../../src/control/stream-protocol.js';
+import type { StreamRequest } from '../../../src/control/protocol.js';
 
 function parseAll(bytes: Buffer, chunk: number): { messages: string[]; frames: StreamFrame[] } {
   const out = { messages: [] as string[], frames: [] as StreamFrame[] };
@@ -64,7 +64,7 @@ describe('streaming requests on the control socket', () => {
   let server: ControlServer;
 
   beforeAll(async () => {
-    server = new ControlServer(path, () => 'line answer', {
+    server = new ControlServer(path, () => ({ channels: [] }), {
       stream: async (req: StreamRequest, ctx: StreamContext) => {
         handled.push(req);
         if (req.cmd === 'capture') {
@@ -137,6 +137,6 @@ describe('streaming requests on the control socket', () => {
 
   it('line requests are answered as before', async () => {
     const { controlRequest } = await import('../../../src/control/client.js');
-    expect(await controlRequest(path, { cmd: 'stats' })).toBe('line answer');
+    expect(await controlRequest(path, { cmd: 'stats' })).toEqual({ channels: [] });
   });
 });

@@ -102,7 +102,7 @@ describe.each(transports)('%s transport into the data plane', (_name, make) => {
     expect(got.map((f) => f.readUInt32BE(14))).toEqual(out.map((_, i) => i));
     const c = rig.counters();
     expect(c.txPackets).toBe(3000);
-    expect(c.txOversize + c.txBusy + c.txLinkDown).toBe(0);
+    expect(c.txOversize! + c.txBusy! + c.txLinkDown!).toBe(0);
   });
 
   it('hangup: link down, frames read meanwhile dropped as linkDown; device back: reopened, frames flow', async () => {

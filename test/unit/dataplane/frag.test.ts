@@ -1,7 +1,7 @@
-// The `frag` framing inside the native data plane (native/dataplane/channel.cc over native/frag/):
+// The `frag` framing inside the native data plane (native/dataplane/channel.cc over frag/):
 // negotiation and fallback, the raw-mode rules, back-pressure in the middle of a frame, renegotiation,
 // and the receive side's faults. The test plays the peer on a stand-in device, building and reading
-// frag messages by hand from docs/frag-wire-spec.md §2 (the vectors cover the byte-level rules).
+// frag messages by hand from frag/wire-spec.md §2 (the vectors cover the byte-level rules).
 import { readSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlaneRig, drain, frame, put, until } from '../../helpers/plane-rig.js';
@@ -169,7 +169,7 @@ describe('frag negotiation in the data plane', () => {
     // The device stops taking messages: fill it, then offer more frames than fit.
     const filler = Array.from({ length: 400 }, (_, i) => frame(1514, i));
     put(r.tap, filler);
-    await until('the device is full', () => r.counters().txPackets > 0 && r.plane.txIdle === false, 3000);
+    await until('the device is full', () => r.counters().txPackets! > 0 && r.plane.txIdle === false, 3000);
     r.detach();
     const f = r.frag();
     expect(f.fragmentsAbandoned).toBeGreaterThan(0);
@@ -186,10 +186,10 @@ describe('frag negotiation in the data plane', () => {
     await negotiated(r);
     // The device stops taking messages with frames queued, some of them half sent; then the link goes down.
     const offered = put(r.tap, Array.from({ length: 400 }, (_, i) => frame(1514, i)));
-    await until('the device is full', () => r.counters().txWaits > 0 && r.plane.txIdle === false, 3000);
+    await until('the device is full', () => r.count('txWaits') > 0 && r.plane.txIdle === false, 3000);
     r.detach();
-    expect(r.frag().fragmentsAbandoned).toBeGreaterThan(0);
-    await until('every frame read from the TAP', () => r.counters().txPackets + r.counters().txLinkDown === offered);
+    expect(r.frag()['fragmentsAbandoned']).toBeGreaterThan(0);
+    await until('every frame read from the TAP', () => r.count('txPackets') + r.count('txLinkDown') === offered);
     // What the device took before the link went down (read up to its end: drain() would loop at EOF).
     let arrived = 0;
     const buf = Buffer.alloc(2048);

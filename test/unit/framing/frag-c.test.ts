@@ -1,6 +1,6 @@
-// Compiles the portable C implementation (native/frag: the one the data plane, the simulated peer and
-// a VxWorks END driver use) with its test program (test/frag-c) and runs it against the shared vectors
-// and against the worked examples of docs/frag-wire-spec.md §7, which a VxWorks developer will copy.
+// Compiles the portable C implementation (frag/: the one the data plane, the simulated peer and
+// a VxWorks END driver use) with its test program (frag/test) and runs it against the shared vectors
+// and against the worked examples of frag/wire-spec.md §7, which a VxWorks developer will copy.
 // A missing C compiler fails this test: the framing must not go untested silently.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vectorsToLines } from '../../frag-c/vectors-to-lines.mjs';
+import { vectorsToLines } from '../../../frag/test/vectors-to-lines.mjs';
 import { loadFragVectors, type FragVectors } from './frag-vectors.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const lib = join(root, 'native/frag/rpmsg_frag.c');
-const incl = join(root, 'native/frag');
-const prog = join(root, 'test/frag-c/frag_vectors_test.c');
+const lib = join(root, 'frag/rpmsg_frag.c');
+const incl = join(root, 'frag');
+const prog = join(root, 'frag/test/frag_vectors_test.c');
 const CC = process.env.CC ?? 'cc';
 const FAILURE_REASONS = ['lost', 'duplicate', 'truncated', 'overlong', 'badVersion', 'badHeader', 'timeout'];
 
@@ -22,7 +22,7 @@ function compilerWorks(): boolean {
   return spawnSync(CC, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-const spec = readFileSync(join(root, 'docs/frag-wire-spec.md'), 'utf8');
+const spec = readFileSync(join(root, 'frag/wire-spec.md'), 'utf8');
 
 /** Hex bytes of the first ``` block after `heading`, comments (2+ spaces then text) stripped. */
 function blockAfter(heading: string): string {
@@ -65,7 +65,7 @@ function specExamples(): Pick<FragVectors, 'encode'> & { probes: FragVectors['pr
 
 describe('the shared vectors file', () => {
   it('is what the generator produces (not edited by hand, not stale)', () => {
-    execFileSync(process.execPath, [join(root, 'test/vectors/generate-frag-vectors.mjs'), '--check'], { stdio: 'pipe' });
+    execFileSync(process.execPath, [join(root, 'frag/vectors/generate-frag-vectors.mjs'), '--check'], { stdio: 'pipe' });
   });
   it('covers every failure reason', () => {
     const seen = new Set(loadFragVectors().decode.flatMap((c) => c.steps.flatMap((s) => s.failures)));
@@ -73,7 +73,7 @@ describe('the shared vectors file', () => {
   });
 });
 
-describe('C implementation (native/frag)', () => {
+describe('C implementation (frag/)', () => {
   let dir = '';
   let exe = '';
   beforeAll(() => {

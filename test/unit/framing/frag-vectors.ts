@@ -1,4 +1,4 @@
-// Loader for the shared `frag` test vectors (test/vectors/frag-v1.json), typed for the tests.
+// Loader for the shared `frag` test vectors (frag/vectors/frag-v1.json), typed for the tests.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -54,7 +54,7 @@ export interface FragVectors {
   };
 }
 
-export const VECTORS_PATH = fileURLToPath(new URL('../../vectors/frag-v1.json', import.meta.url));
+export const VECTORS_PATH = fileURLToPath(new URL('../../../frag/vectors/frag-v1.json', import.meta.url));
 
 export function loadFragVectors(): FragVectors {
   return JSON.parse(readFileSync(VECTORS_PATH, 'utf8')) as FragVectors;

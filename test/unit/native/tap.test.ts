@@ -213,9 +213,31 @@ describe.skipIf(!isRoot)('TAP devices (root, in a private netns)', () => {
       put(remote, [Buffer.alloc(5), reply]);
       await until('two frames handled', () => {
         const c = p.counters();
-        return c.rxRunt + c.rxPackets >= 2;
+        return c.rxRunt! + c.rxPackets! >= 2;
       });
       expect(p.counters().rxRunt).toBe(1);
+    });
+
+    // Issue 14: every write error but EAGAIN/ENOBUFS used to count as runt.
+    it('a frame for an interface set down is an interfaceDown drop, not a runt', async () => {
+      const fd = tapWithAddress('rpmt0');
+      const { p, remote } = plane(fd, 600);
+      inNs('ip', 'link', 'set', 'rpmt0', 'down');
+      put(remote, [Buffer.alloc(60)]);
+      await until('the frame handled', () => p.counters().rxInterfaceDown! + p.counters().rxRunt! + p.counters().rxPackets! >= 1);
+      expect(p.counters()).toMatchObject({ rxInterfaceDown: 1, rxRunt: 0, rxPackets: 0 });
+    });
+
+    it('a frame for a deleted interface is a tapGone drop, and the hangup is reported', async () => {
+      const fd = tapWithAddress('rpmt0');
+      let hangups = 0;
+      const { p, remote } = plane(fd, 600, () => hangups++);
+      inNs('ip', 'link', 'del', 'rpmt0');
+      put(remote, [Buffer.alloc(60)]);
+      await until('the hangup', () => hangups > 0);
+      await until('the frame handled', () => p.counters().rxTapGone! + p.counters().rxRunt! + p.counters().rxPackets! >= 1);
+      expect(p.counters()).toMatchObject({ rxTapGone: 1, rxRunt: 0, rxPackets: 0 });
+      expect(hangups).toBe(1);
     });
 
     it('reports the TAP going away when the interface is deleted under it', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { addon } from '../../../src/native/addon.js';
 
 describe('native binding in a worker thread', () => {
-  it('is torn down cleanly when the worker is terminated with a running DataPlane and an FdWatch', async () => {
+  it('is torn down cleanly when the worker is terminated with a running DataPlane', async () => {
     addon(); // make sure it is built, with the usual message if not
     const file = resolve('build/Release/rpmsg_eth_native.node');
     const worker = new Worker(
@@ -20,7 +20,6 @@ describe('native binding in a worker thread', () => {
       const plane = new native.DataPlane(tapOurs, { tapSlot: 100, frag: false },
         { onLinkLost() {}, onModeChange() {}, onCapture() {}, onTapHangup() {} });
       plane.attachDevice(devOurs, { maxPayload: 100, batchIoctl: false, room: 'pollout', busyErrnos: [11], dropErrnos: [], retryMinMs: 2, retryMaxMs: 50 });
-      const w = new native.FdWatch(native.seqpacketListen('@rpmsg-eth-worker-' + process.pid), () => {});
       fs.writeSync(tap, Buffer.alloc(60, 2));
       const poll = setInterval(() => {
         try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Converts test/vectors/frag-v1.json into the whitespace-separated line format read by
+// Converts frag/vectors/frag-v1.json into the whitespace-separated line format read by
 // frag_vectors_test.c (format described at the top of that file), on stdout:
-//   node test/frag-c/vectors-to-lines.mjs | ./frag_vectors_test
+//   node frag/test/vectors-to-lines.mjs | ./frag_vectors_test
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

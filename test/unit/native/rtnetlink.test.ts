@@ -1,6 +1,6 @@
 // linkState: an interface's operstate and carrier as the kernel reports them, read inside its namespace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readInterfaceState } from '../../../src/iface/link-state.js';
+import { readInterfaceState } from '../../../src/iface/tap.js';
 import { closeFd, linkSet, linkState, tapCreate, tapSetCarrier } from '../../../src/native/index.js';
 import { createTestNetns, deleteTestNetns, links, requireRoot } from '../../helpers/netns.js';
 
@@ -37,9 +37,9 @@ describe('linkState (root, in a private netns)', () => {
   it('ENODEV for an interface that is not there; readInterfaceState says notpresent', () => {
     expect(() => linkState('rpmls9', NS)).toThrow(expect.objectContaining({ code: 'ENODEV' }));
     expect(() => linkState('rpmls9', NS)).toThrow(/reading the state of rpmls9 in netns rpe-ls-\d+: RTM_GETLINK/);
-    expect(readInterfaceState('rpmls9', NS)).toEqual({ operstate: 'notpresent', carrier: false });
+    expect(readInterfaceState('rpmls9', NS)).toEqual({ operstate: 'notpresent', carrier: false, adminUp: false });
     // The interface lives in NS only.
-    expect(readInterfaceState('rpmls0')).toEqual({ operstate: 'notpresent', carrier: false });
+    expect(readInterfaceState('rpmls0')).toEqual({ operstate: 'notpresent', carrier: false, adminUp: false });
   });
 
   it('refuses a bad name and a missing namespace with a message naming them', () => {

@@ -1,9 +1,9 @@
-// Supervises one simulated VxWorks peer process (native/sim-peer/vx_peer.c) for one channel.
+// Supervises one simulated VxWorks peer process (sim/vx_peer.c) for one channel.
 // The peer runs on its own, as the remote core does: the daemon only hands it the two ring sockets.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../util/errors.js';
+import { UserError } from '../src/util/errors.js';
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -17,13 +17,13 @@ export interface PeerOptions {
   framing?: 'raw' | 'frag';
 }
 
-/** Locates dist/native/vx-peer from both src/ (tests) and dist/src/ (installed). */
+/** Locates dist/sim/vx-peer (built by `npm run build:peer`) from both sim/ (tests) and dist/sim/ (installed). */
 export function findPeerBinary(): string {
-  for (const rel of ['../../dist/native/vx-peer', '../../native/vx-peer']) {
+  for (const rel of ['../dist/sim/vx-peer', './vx-peer']) {
     const path = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new UserError('the simulated peer (dist/native/vx-peer) is not built: run "npm run build:peer"', 1);
+  throw new UserError('the simulated peer (dist/sim/vx-peer) is not built: run "npm run build:peer"', 1);
 }
 
 export interface RunningPeer {

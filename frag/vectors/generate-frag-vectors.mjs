@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Generates test/vectors/frag-v1.json, the shared test vectors of the `frag` framing
-// (docs/frag-wire-spec.md). Deliberately independent of src/framing and native/frag: messages are built
+// Generates frag/vectors/frag-v1.json, the shared test vectors of the `frag` framing
+// (frag/wire-spec.md). Deliberately independent of any implementation: messages are built
 // by hand from the spec's byte layout, and every expected receiver outcome is written out per step here,
 // reasoned from the spec's rules, never computed by an implementation.
 //
-//   node test/vectors/generate-frag-vectors.mjs            # rewrite frag-v1.json
-//   node test/vectors/generate-frag-vectors.mjs --check    # exit 1 if frag-v1.json is stale
+//   node frag/vectors/generate-frag-vectors.mjs            # rewrite frag-v1.json
+//   node frag/vectors/generate-frag-vectors.mjs --check    # exit 1 if frag-v1.json is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -232,9 +232,9 @@ const probes = {
 };
 
 const doc = {
-  spec: 'docs/frag-wire-spec.md',
+  spec: 'frag/wire-spec.md',
   version: 1,
-  generator: 'test/vectors/generate-frag-vectors.mjs',
+  generator: 'frag/vectors/generate-frag-vectors.mjs',
   format: {
     encode: 'frame (hex) sent with maxPayload and seq must produce exactly messages (hex), in order',
     encodeRejects: 'a frame of length bytes must be refused and counted under reason',

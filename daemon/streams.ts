@@ -1,19 +1,79 @@
 // `capture` and `replay` in the running daemon, over the client's own connection: captured frames stream
 // out to the client (which writes the pcapng), replayed frames stream in from the client (which reads
 // the file). The daemon never opens a capture file, and holds at most a fixed amount of either stream.
-import type { ChannelBridge, FrameTap } from '../src/bridge/bridge.js';
+// Streams keeps what outlives one stream: the captures running (stopped with the daemon), the frames each
+// channel's captures missed (`stats`), the channels being replayed into (one replay at a time each).
+import type { FrameTap } from '../src/bridge/bridge.js';
 import { CaptureSession, type CapturedFrameOptions, type CaptureSink } from '../src/capture/capture-session.js';
 import { wallClockNs } from '../src/capture/wall-clock.js';
+import type { CaptureRequest, CaptureResult, ReplayResult, StreamMessage, StreamRequest } from '../src/control/protocol.js';
 import { encodeFrame, encodeMessage, MAX_FRAME, RecordError, RecordParser } from '../src/control/records.js';
 import type { StreamContext } from '../src/control/server.js';
-import type { CaptureRequest, CaptureResult, ReplayResult, StreamMessage } from '../src/control/stream-protocol.js';
+import type { Logger } from '../src/log.js';
 import { UserError } from '../src/util/errors.js';
+import type { CaptureTarget } from './channel.js';
 
-export interface CaptureTarget {
-  channel: number;
-  ifname: string;
-  name: string;
-  bridge: ChannelBridge;
+export class Streams {
+  private readonly captureStops = new Set<AbortController>();
+  /** Frames captures did not take because their reader fell behind, per channel. */
+  private readonly missed = new Map<number, number>();
+  private readonly replaying = new Set<number>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** Frames the captures of `channel` missed so far. */
+  notCaptured(channel: number): number {
+    return this.missed.get(channel) ?? 0;
+  }
+
+  /** Runs one capture or replay over `ctx`'s connection; its result (or error) ends the stream. */
+  async serve(req: StreamRequest, ctx: StreamContext, targets: readonly CaptureTarget[]): Promise<CaptureResult | ReplayResult> {
+    try {
+      return req.cmd === 'capture' ? await this.capture(req, ctx, targets) : await this.replay(req.channel, ctx, targets);
+    } catch (err) {
+      this.log.warn({ cmd: req.cmd, err: (err as Error).message }, `${req.cmd} failed: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  /** Ends every capture (the daemon stops). */
+  stopAll(): void {
+    for (const stop of this.captureStops) stop.abort();
+  }
+
+  private async capture(req: CaptureRequest, ctx: StreamContext, targets: readonly CaptureTarget[]): Promise<CaptureResult> {
+    // Ends with the client (Ctrl-C) or with the daemon, whichever goes first.
+    const stop = new AbortController();
+    this.captureStops.add(stop);
+    try {
+      const result = await runCapture(
+        req,
+        targets,
+        ctx,
+        stop.signal,
+        (ifnames) => this.log.info({ interfaces: ifnames }, `capture started: ${ifnames.join(', ')}`),
+        (channel) => this.missed.set(channel, this.notCaptured(channel) + 1),
+      );
+      this.log.info({ ...result }, `capture ended (${result.ended}): ${result.frames} frame(s)`);
+      return result;
+    } finally {
+      this.captureStops.delete(stop);
+    }
+  }
+
+  private async replay(channel: number, ctx: StreamContext, targets: readonly CaptureTarget[]): Promise<ReplayResult> {
+    const target = targets.find((t) => t.channel === channel);
+    if (!target) throw new UserError(`no running channel ${channel}`, 1);
+    if (this.replaying.has(channel)) throw new UserError(`channel ${channel} is already being replayed into`, 1);
+    this.replaying.add(channel);
+    try {
+      const result = await runReplay(target, ctx);
+      this.log.info({ channel, ...result }, `replay into ${target.ifname}: ${result.offered} of ${result.frames} frame(s) offered`);
+      return result;
+    } finally {
+      this.replaying.delete(channel);
+    }
+  }
 }
 
 /** How far a capture client may fall behind (bytes queued for its socket) before frames are not captured. */
@@ -57,7 +117,7 @@ function send(ctx: StreamContext, message: StreamMessage): void {
  * Streams the chosen channels' frames to the client until the count or duration is reached, the client
  * ends its side (Ctrl-C) or goes away, or `stop` aborts (the daemon stops).
  */
-export async function runCapture(
+async function runCapture(
   req: CaptureRequest,
   all: readonly CaptureTarget[],
   ctx: StreamContext,
@@ -105,7 +165,7 @@ export async function runCapture(
  * Sends the frames the client streams into one channel, toward the remote side, until the client ends
  * its side. Reading the connection waits for the bridge, so at most one received chunk is held.
  */
-export async function runReplay(target: CaptureTarget, ctx: StreamContext): Promise<ReplayResult> {
+async function runReplay(target: CaptureTarget, ctx: StreamContext): Promise<ReplayResult> {
   let batch: Uint8Array[] = [];
   const result: ReplayResult = { frames: 0, offered: 0, skipped: 0 };
   const parser = new RecordParser({

@@ -1,17 +1,17 @@
 // The `sim` transport: each channel's endpoint is the simulated ring to a simulated VxWorks peer
-// process (native/sim-peer/vx_peer.c; the protocol is native/sim-peer/RING.md):
+// process (sim/vx_peer.c; the protocol is sim/RING.md):
 //   data      SOCK_SEQPACKET, one Ethernet frame per message, both directions;
 //   doorbell  SOCK_SEQPACKET, kicks, sent only to a side that asked for one;
 //   ring      a shared page with each direction's used and event indices.
 // At most num-bufs/2 frames are in flight per direction, as on the virtio ring. This side spawns and
-// supervises the peer; the data plane (src/bridge/) moves the frames.
-import type { ChannelPlan } from '../channels/types.js';
-import { channelMac } from '../iface/mac.js';
-import type { Logger } from '../log.js';
-import { ip } from '../netns/ip.js';
-import { closeFd, seqpacketPair, sharedRingCreate } from '../native/index.js';
-import { startPeer, type RunningPeer } from '../sim/peer-process.js';
-import type { ChannelLink, EndpointLoss, LinkEvents, Transport } from './transport.js';
+// supervises the peer and sets the addresses of its interface; the data plane (src/bridge/,
+// native/dataplane/) moves the frames.
+import type { ChannelPlan } from '../src/channels/types.js';
+import { channelMac } from '../src/iface/mac.js';
+import type { Logger } from '../src/log.js';
+import { addressChange, closeFd, linkSet, seqpacketPair, sharedRingCreate } from '../src/native/index.js';
+import { startPeer, type RunningPeer } from './peer-process.js';
+import type { ChannelLink, EndpointLoss, LinkEvents, Transport } from '../src/transport/transport.js';
 
 export interface SimOptions {
   peerNetns: string;
@@ -111,9 +111,8 @@ export class SimLink implements ChannelLink {
     }
     this.peer = peer;
     void peer.exited.then((how) => this.onPeerExit(peer, how));
-    const prefix = this.plan.address.split('/')[1] ?? '24';
     try {
-      await ip(['addr', 'add', `${this.plan.peerAddress}/${prefix}`, 'dev', `vx${this.plan.channel}`], this.opts.peerNetns);
+      addressChange(`vx${this.plan.channel}`, this.opts.peerNetns, 'add', peerCidr(this.plan));
     } catch (err) {
       for (const fd of ours) closeFd(fd);
       throw err;
@@ -179,13 +178,11 @@ export class SimLink implements ChannelLink {
     if (!this.peer) return; // the next connect() uses the new plan
     const dev = `vx${plan.channel}`;
     const ns = this.opts.peerNetns;
-    const oldPrefix = old.address.split('/')[1] ?? '24';
-    const prefix = plan.address.split('/')[1] ?? '24';
-    if (old.peerAddress !== plan.peerAddress || oldPrefix !== prefix) {
-      await ip(['addr', 'del', `${old.peerAddress}/${oldPrefix}`, 'dev', dev], ns);
-      await ip(['addr', 'add', `${plan.peerAddress}/${prefix}`, 'dev', dev], ns);
+    if (peerCidr(old) !== peerCidr(plan)) {
+      addressChange(dev, ns, 'add', peerCidr(plan));
+      addressChange(dev, ns, 'del', peerCidr(old));
     }
-    if (old.mtu !== plan.mtu) await ip(['link', 'set', 'dev', dev, 'mtu', String(plan.mtu)], ns);
+    if (old.mtu !== plan.mtu) linkSet(dev, { netns: ns, mtu: plan.mtu });
   }
 
   async close(): Promise<void> {
@@ -196,4 +193,9 @@ export class SimLink implements ChannelLink {
     if (peer) await peer.exited;
     this.onClosed();
   }
+}
+
+/** The peer's address with the channel's prefix: "169.254.103.2/24". */
+function peerCidr(plan: ChannelPlan): string {
+  return `${plan.peerAddress}/${plan.address.split('/')[1] ?? '24'}`;
 }

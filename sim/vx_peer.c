@@ -16,8 +16,8 @@
  * shared page every message it takes from the daemon once it has delivered it; a kick goes only to a
  * side that asked for one (VIRTIO_F_EVENT_IDX).
  *
- * With --framing frag the peer speaks the `frag` framing (docs/frag-wire-spec.md) through the portable
- * implementation a VxWorks driver would embed (native/frag/rpmsg_frag.c): it sends a PROBE when it
+ * With --framing frag the peer speaks the `frag` framing (frag/wire-spec.md) through the portable
+ * implementation a VxWorks driver would embed (frag/rpmsg_frag.c): it sends a PROBE when it
  * starts, answers the daemon's PROBEs, reassembles fragments from the daemon at any time, and fragments
  * its own frames once the daemon has shown that it speaks frag. Without it the peer is a plain raw-only
  * peer: one frame per message, MTU at most max-payload - 14, frag messages reach its interface as the

@@ -1,5 +1,5 @@
 /*
- * rpmsg_frag - the `frag` framing of rpmsg-eth, peer side (docs/frag-wire-spec.md, version 1).
+ * rpmsg_frag - the `frag` framing of rpmsg-eth, peer side (frag/wire-spec.md, version 1).
  *
  * Carries Ethernet frames of up to 9014 bytes over rpmsg messages of maxPayload bytes by adding a
  * 16-byte header to every message. Portable C99: no OS calls, no allocation, no globals; the caller

@@ -1,6 +1,6 @@
 /*
  * rpmsg_frag - the `frag` framing of rpmsg-eth, peer side. See rpmsg_frag.h and
- * docs/frag-wire-spec.md; the receiver follows the spec's §4 algorithm step by step (step numbers in
+ * frag/wire-spec.md; the receiver follows the spec's §4 algorithm step by step (step numbers in
  * the comments). Only <string.h> (memcpy, memset) is used from the C library.
  *
  * SPDX-License-Identifier: GPL-2.0-only OR BSD-3-Clause

@@ -1,11 +1,11 @@
 /*
- * Test program for native/frag/rpmsg_frag.c. Reads the shared test vectors (test/vectors/frag-v1.json)
- * converted to a line format by test/frag-c/vectors-to-lines.mjs, checks every vector, then runs the
+ * Test program for frag/rpmsg_frag.c. Reads the shared test vectors (frag/vectors/frag-v1.json)
+ * converted to a line format by frag/test/vectors-to-lines.mjs, checks every vector, then runs the
  * checks that need C: millisecond wrap-around, API edge cases, the negotiation state machine, and a
  * random-fault run (build it with
  * -fsanitize=address,undefined so any out-of-bounds access fails the run).
  *
- *   node test/frag-c/vectors-to-lines.mjs | ./frag_vectors_test
+ *   node frag/test/vectors-to-lines.mjs | ./frag_vectors_test
  *
  * Input tokens (whitespace separated; "-" = empty):
  *   ENC maxPayload seq frameHex nMessages name      then nMessages x  MSG hex
