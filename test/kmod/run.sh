@@ -259,6 +259,27 @@ build_dtb_ppc() {
 	dtc -q -I dts -O dtb -o "$build/guest.dtb" "$dts" || die "compiling $dts failed"
 }
 
+# x86-64: the daemon as the guest installs it in its tmpfs (guest/scenarios/
+# 50-daemon.sh): dist/, the addon and the production node_modules. Run
+# from the 9p root, every start of the CLI took 40 s on a quiet machine
+# and 190 s on a loaded one under the debug kernel (node resolves modules
+# with many lookups, each a 9p round trip); from tmpfs a few seconds.
+pack_daemon() {
+	local deps
+	[ -f "$repo/dist/daemon/cli.js" ] || return 0
+	deps=$(cd "$repo" && npm ls --omit=dev --all --parseable 2>/dev/null | sed "1d; s|^$repo/||") ||
+		die "npm ls --omit=dev failed in $repo (run npm ci)"
+	# shellcheck disable=SC2086 # one path per word
+	tar -C "$repo" -cf "$build/daemon.tar" package.json binding.gyp dist \
+		build/Release/rpmsg_eth_native.node $deps || die "packing the daemon for the guest failed"
+	# and its device tree as a blob: cpp under the debug kernel in software
+	# emulation can outlast the daemon's 10 s limit for a tool
+	(cd "$repo/config" &&
+		cpp -nostdinc -I include -undef -D__DTS__ -x assembler-with-cpp lanta.dts |
+		dtc -q -I dts -O dtb -i . -i include -o "$build/lanta.dtb" -) ||
+		die "compiling config/lanta.dts failed"
+}
+
 write_guest_env() {
 	{
 		echo "KMOD_REPO='$repo'"
@@ -267,6 +288,8 @@ write_guest_env() {
 		echo "KMOD_EMU='$build/emu/rpmsg_vx_emu.ko'"
 		echo "KMOD_RPMSG_ETH='$build/rpmsg_eth/rpmsg_eth.ko'"
 		echo "KMOD_BIN='$build/bin'"
+		echo "KMOD_DAEMON_TAR='$build/daemon.tar'"
+		echo "KMOD_LANTA_DTB='$build/lanta.dtb'"
 		echo "KMOD_KASAN='$(grep -q '^CONFIG_KASAN=y' "$kdir/.config" 2>/dev/null && echo 1 || echo 0)'"
 		echo "KMOD_SCENARIOS='$*'"
 	} >"$build/guest.env"
@@ -352,6 +375,7 @@ main() {
 	case $arch in
 	x86_64)
 		build_initramfs_x86
+		pack_daemon
 		write_guest_env "$@"
 		boot_x86 ;;
 	ppc)

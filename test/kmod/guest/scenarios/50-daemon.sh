@@ -3,42 +3,55 @@
 # The daemon end to end (issue 5), from the host tree (dist/ and the native
 # addon must be built on the host first: npm run build): for each transport,
 # ping the emulated VxWorks address of every channel, check that the
-# daemon's `stats --json`, vxN's statistics and rpmsg_eth's counters agree,
+# daemon's `stats`, vxN's statistics and rpmsg_eth's counters agree,
 # and take the remote away and back under a running daemon.
 
+# The daemon runs from the guest's tmpfs: node and the tree run.sh packed
+# (pack_daemon: dist/, the addon, production node_modules). Node resolving
+# modules over the 9p root costs a 9p round trip per lookup, minutes per
+# start under the debug kernel.
+DAEMON_DIR=/tmp/daemon
+daemon_install() {
+	[ -x "$DAEMON_DIR/node" ] && return 0
+	[ -f "$KMOD_DAEMON_TAR" ] || skip "dist/ not built (npm run build)"
+	mkdir -p "$DAEMON_DIR" &&
+		tar -C "$DAEMON_DIR" -xf "$KMOD_DAEMON_TAR" &&
+		cp "$(command -v node)" "$DAEMON_DIR/node" || fail "installing the daemon in $DAEMON_DIR"
+}
+rpmsg_eth() { "$DAEMON_DIR/node" "$DAEMON_DIR/dist/daemon/cli.js" "$@"; }
+
 # What the daemon scenarios stand on: the host's Node.js and the daemon's
-# native addon load in the guest (through the read-only 9p root).
+# native addon load in the guest.
 scenario_49_daemon_node_in_guest() {
-	local addon=$KMOD_REPO/build/Release/rpmsg_eth_native.node
-	node -e 'process.exit(0)' || fail "node does not run in the guest"
-	say "node $(node --version) runs in the guest"
-	[ -f "$addon" ] || skip "native addon not built ($addon)"
-	node -e "require(process.argv[1])" "$addon" || fail "loading $addon"
+	local addon=$DAEMON_DIR/build/Release/rpmsg_eth_native.node
+	daemon_install
+	"$DAEMON_DIR/node" -e 'process.exit(0)' || fail "node does not run in the guest"
+	say "node $("$DAEMON_DIR/node" --version) runs in the guest"
+	"$DAEMON_DIR/node" -e "require(process.argv[1])" "$addon" || fail "loading $addon"
 	say "native addon $addon loads"
-	# also warms the 9p cache for the daemon scenarios
-	node "$KMOD_REPO/dist/daemon/cli.js" up --help >/dev/null || fail "rpmsg-eth up --help"
+	rpmsg_eth up --help >/dev/null || fail "rpmsg-eth up --help"
 }
 
 # daemon_up TRANSPORT: the daemon from the host tree, TAPs rpmsg0..2 in
 # namespace rpmsg-test, addressed from the default config (169.254.(100+N).1).
 daemon_up() {
-	[ -f "$KMOD_REPO/dist/daemon/cli.js" ] || skip "dist/ not built (npm run build)"
+	daemon_install
 	# The board gives channel 0 (fsproxy) 8192-byte buffers; the upstream
 	# virtio rpmsg bus here has 512. kmod learns that from rpmsg_eth, but
 	# rpmsg_char cannot tell: cap its MTU in a copy of the default config.
-	sed -e "s|^deviceTree: .*|deviceTree: $KMOD_REPO/config/lanta.dts|" \
-		-e "s|^deviceTreeIncludes: .*|deviceTreeIncludes: [$KMOD_REPO/config/include]|" \
+	# config/lanta.dts as run.sh compiled it (pack_daemon)
+	sed -e "s|^deviceTree: .*|deviceTree: $KMOD_LANTA_DTB|" \
 		-e 's|^channels: {}$|channels:\n  0:\n    mtu: 482|' \
 		"$KMOD_REPO/config/rpmsg-eth.yaml" >/tmp/rpmsg-eth.yaml
 	grep -q '^    mtu: 482$' /tmp/rpmsg-eth.yaml ||
 		fail "config/rpmsg-eth.yaml changed shape: cannot override channel 0's MTU"
 	# no health probes: the counters must settle for counters_agree
-	background node "$KMOD_REPO/dist/daemon/cli.js" up -c /tmp/rpmsg-eth.yaml \
+	background "$DAEMON_DIR/node" "$DAEMON_DIR/dist/daemon/cli.js" up -c /tmp/rpmsg-eth.yaml \
 		--transport "$1" --netns rpmsg-test --channels "0-$(($(emu_count) - 1))" --health-interval 0 \
 		>/tmp/daemon.log 2>&1
 	daemon_pid=$!
 	FAIL_DIAG=daemon_diag
-	# slow on the debug kernel (node over 9p, KASAN): allow for it
+	# slow on the debug kernel (node in software emulation, KASAN): allow for it
 	wait_for 300 "the daemon's rpmsg0..$(($(emu_count) - 1))" eval \
 		'ip -n rpmsg-test link show rpmsg$(($(emu_count) - 1)) >/dev/null 2>&1'
 }
@@ -68,11 +81,11 @@ ping_all() {
 }
 
 # One line per channel: N daemon-tx daemon-rx vxN-rx vxN-tx [rpmsg_eth tx rx].
+# From `stats`' table (IFACE CH LINK TX-PKTS TX-BYTES RX-PKTS RX-BYTES DROPS):
+# one node start per snapshot, each costs seconds in this guest.
 counter_snapshot() {
 	local i
-	node "$KMOD_REPO/dist/daemon/cli.js" stats --json |
-		node -e 'const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
-			for (const c of s.channels) console.log(c.channel, c.tx.packets, c.rx.packets);' |
+	rpmsg_eth stats | awk 'NR > 1 { print $2, $4, $6 }' |
 		sort -n | while read -r i dtx drx; do
 			printf '%s %s %s %s %s' "$i" "$dtx" "$drx" \
 				"$(ip netns exec "vx$i" cat "/sys/class/net/vx$i/statistics/rx_packets")" \
@@ -92,7 +105,7 @@ counters_agree() {
 		[ "$SECONDS" -lt "$end" ] || fail "counters did not settle: $b"
 		a=$b
 	done
-	[ "$(wc -l <<<"$b")" -eq "$(emu_count)" ] || fail "stats --json lists $(wc -l <<<"$b") channels: $b"
+	[ "$(wc -l <<<"$b")" -eq "$(emu_count)" ] || fail "stats lists $(wc -l <<<"$b") channels: $b"
 	while read -r i dtx drx vrx vtx etx erx; do
 		if [ "$dtx" -eq 0 ] || [ "$dtx" -ne "$vrx" ] || [ "$drx" -ne "$vtx" ]; then
 			fail "channel $i: daemon tx/rx $dtx/$drx, vx$i rx/tx $vrx/$vtx"
