@@ -416,8 +416,11 @@ function memoryVerdict(points: MemoryPoint[], warmupMin: number, bounds: { rss: 
   const failures: string[] = [];
   const mib = (b: number) => (b / MiB).toFixed(2);
   lines.push(`daemon memory at fixed points (MiB, sampled right after a full GC; * = after the ${warmupMin} min warm-up, fitted):`);
-  lines.push(table(['min', 'RSS', 'heap used', 'heap total', 'external', 'arrayBuffers'], points.map((p) => [
-    `${p.minute >= warmupMin ? '*' : ' '}${p.minute.toFixed(2)}`, mib(p.sample.rss), mib(p.sample.heapUsed), mib(p.sample.heapTotal), mib(p.sample.external), mib(p.sample.arrayBuffers),
+  // RSS = anon (V8 heap, malloc, stacks: where a leak shows) + file (node's binary and libraries) + shmem (rings).
+  const opt = (b: number | null) => (b === null ? '?' : mib(b));
+  lines.push(table(['min', 'RSS', 'anon', 'file', 'shmem', 'heap used', 'heap total', 'external', 'arrayBuffers'], points.map((p) => [
+    `${p.minute >= warmupMin ? '*' : ' '}${p.minute.toFixed(2)}`, mib(p.sample.rss), opt(p.sample.rssAnon), opt(p.sample.rssFile), opt(p.sample.rssShmem),
+    mib(p.sample.heapUsed), mib(p.sample.heapTotal), mib(p.sample.external), mib(p.sample.arrayBuffers),
   ])));
   const fitted = points.filter((p) => p.minute >= warmupMin);
   if (fitted.length < 3) {

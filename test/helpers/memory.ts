@@ -12,6 +12,10 @@ export interface MemorySample {
   /** ms since the epoch, in the daemon. */
   time: number;
   rss: number;
+  /** RSS split as /proc/PID/status has it (null where the kernel does not say). */
+  rssAnon: number | null;
+  rssFile: number | null;
+  rssShmem: number | null;
   heapUsed: number;
   heapTotal: number;
   external: number;
