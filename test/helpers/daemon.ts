@@ -1,11 +1,19 @@
 // Runs the real daemon (the built CLI, started directly — not through npm, which would not forward
 // SIGTERM) and follows its structured log.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 
-export const repoRoot = resolve(import.meta.dirname, '../..');
+/** The nearest folder up with a package.json: from test/helpers/ under vitest, from dist/test/helpers/ in the bench. */
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const repoRoot = findRepoRoot(import.meta.dirname);
 export const cliPath = join(repoRoot, 'dist/daemon/cli.js');
 /** Config lines for the packaged board file (config/lanta.dts and its include folder), from any folder. */
 export const lantaConfig = `deviceTree: ${join(repoRoot, 'config/lanta.dts')}\ndeviceTreeIncludes: [${join(repoRoot, 'config/include')}]\n`;
@@ -21,22 +29,24 @@ export class DaemonProcess {
   readonly lines: LogLine[] = [];
   readonly controlSocket: string;
   private waiters: Array<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  private listeners: Array<(l: LogLine) => void> = [];
   readonly exited: Promise<number | string>;
   private stderrTail = '';
 
   /**
    * Starts `rpmsg-eth up ARGS`; `controlSocket` reuses a path (default: a fresh one per daemon).
    * `opts.prefix` runs it through another command (e.g. unshare), which must exec it in the end;
-   * `opts.socketFromConfig`: `controlSocket` is the config's, so no --control-socket is passed.
+   * `opts.socketFromConfig`: `controlSocket` is the config's, so no --control-socket is passed;
+   * `opts.nodeArgs`: options for node itself (before the script), e.g. --expose-gc.
    */
   constructor(
     args: string[],
     controlSocket?: string,
-    opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; socketFromConfig?: boolean } = {},
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; prefix?: string[]; socketFromConfig?: boolean; nodeArgs?: string[] } = {},
   ) {
     this.controlSocket = controlSocket ?? join(mkdtempSync(join(tmpdir(), 'rpmsg-eth-test-')), 'control.sock');
     const socketOption = opts.socketFromConfig ? [] : ['--control-socket', this.controlSocket];
-    const command = [...(opts.prefix ?? []), process.execPath, cliPath, 'up', ...args, ...socketOption];
+    const command = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), cliPath, 'up', ...args, ...socketOption];
     this.child = spawn(command[0]!, command.slice(1), {
       cwd: opts.cwd ?? repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,6 +67,7 @@ export class DaemonProcess {
           line = { level: 50, msg: text };
         }
         this.lines.push(line);
+        for (const f of this.listeners) f(line);
         this.waiters = this.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
       }
     });
@@ -81,6 +92,11 @@ export class DaemonProcess {
         },
       });
     });
+  }
+
+  /** Calls `f` with every log line from now on. */
+  onLine(f: (l: LogLine) => void): void {
+    this.listeners.push(f);
   }
 
   ready(timeoutMs = 120_000): Promise<LogLine> {

@@ -87,3 +87,14 @@ export async function ping(ns: string, args: string[]): Promise<{ code: number; 
     return { code: e.code, out: e.stdout + e.stderr };
   }
 }
+
+export interface LinkCounters {
+  rx: { packets: number; bytes: number; dropped: number };
+  tx: { packets: number; bytes: number; dropped: number };
+}
+
+/** The kernel's counters of every interface in `ns`, by name, read at once (one `ip` call). */
+export function allLinkStats(ns: string): Map<string, LinkCounters> {
+  const list = JSON.parse(sh('ip', ['-n', ns, '-j', '-s', 'link', 'show'])) as Array<{ ifname: string; stats64: LinkCounters }>;
+  return new Map(list.map((l) => [l.ifname, l.stats64]));
+}
