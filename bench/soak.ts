@@ -49,7 +49,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { StatsReply } from '../daemon/commands/stats.js';
+import type { StatusReply as StatsReply } from '../src/control/protocol.js';
 import { loadPlan } from '../src/channels/plan.js';
 import { controlRequest } from '../src/control/client.js';
 import { channelMac } from '../src/iface/mac.js';
