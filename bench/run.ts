@@ -89,7 +89,12 @@ async function tcpOnce(channels: number[]): Promise<number[]> {
       return channels.every((ch) => listening.includes(`${peerOf(ch)}:5201`));
     }, 30_000);
     const outs = await Promise.all(channels.map((ch) => nsRunAsync(LNX, 'iperf3', ['-c', peerOf(ch), '-B', selfOf(ch), '-t', String(seconds), '-J'])));
-    return outs.map((o) => (JSON.parse(o) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6);
+    return outs.map((o) => {
+      const r = JSON.parse(o) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+      const bps = r.end?.sum_received?.bits_per_second;
+      if (bps === undefined) throw new Error(`iperf3: ${r.error ?? 'no report'}`);
+      return bps / 1e6;
+    });
   } finally {
     servers.forEach((s) => s.kill());
   }

@@ -132,8 +132,12 @@ describe('board file in, capture out, replay in', () => {
     const name = `rpe-t16-${process.pid}.pcapng`;
     expect(existsSync(join('/tmp', name))).toBe(false);
     const args = cliArgs(daemon, ['capture', '-w', `/tmp/${name}`, '--count', '6', '--channels', '2']).map((a) => `'${a}'`).join(' ');
-    // In the private mount namespace: capture into its /tmp, then show what is there.
-    const script = `mount -t tmpfs tmpfs /tmp && "${process.execPath}" ${args} && ls -ln /tmp/${name} && tcpdump -nr /tmp/${name}`;
+    // In the private mount namespace: capture into its /tmp, then show what is there. A checkout under
+    // /tmp (a CI clone) is bound back over the new tmpfs, as the CLI runs from it.
+    const ownTmp = repoRoot.startsWith('/tmp/')
+      ? `mount --bind '${repoRoot}' /mnt && mount -t tmpfs tmpfs /tmp && mkdir -p '${repoRoot}' && mount --bind /mnt '${repoRoot}'`
+      : 'mount -t tmpfs tmpfs /tmp';
+    const script = `${ownTmp} && "${process.execPath}" ${args} && ls -ln /tmp/${name} && tcpdump -nr /tmp/${name}`;
     const before = capturesStarted();
     const client = runAll('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script]);
     await captureStarted(before);
