@@ -61,8 +61,11 @@ export class SimLink implements ChannelLink {
   private closing = false;
   private nextDownMs: number;
   private restartTimer: NodeJS.Timeout | undefined;
-  /** Frames sent toward the peer and not taken when the link was lost, for the peer's accounting. */
-  private lostInFlight = 0;
+  /**
+   * Frames sent toward the peer and not taken when the link was lost, for the peer's accounting; resolved
+   * once the data plane has said (its loss event can reach JavaScript after the peer's exit).
+   */
+  private lostInFlight = inFlightAtLoss();
 
   constructor(
     private plan: ChannelPlan,
@@ -117,10 +120,13 @@ export class SimLink implements ChannelLink {
       for (const fd of ours) closeFd(fd);
       throw err;
     }
-    this.lostInFlight = 0;
+    const lost = (this.lostInFlight = inFlightAtLoss());
     this.events.attach(
       { kind: 'sim', dataFd: dataOurs, doorbellFd: bellOurs, ringFd: ring, maxPayload: this.plan.maxPayload, window: Math.floor(this.plan.numBufs / 2) },
-      (loss) => this.linkLost(loss),
+      (loss) => {
+        lost.resolve(loss.txInFlight); // this lifetime's, even if the next one has begun
+        this.linkLost(loss);
+      },
     );
     this.up = true;
   }
@@ -133,7 +139,7 @@ export class SimLink implements ChannelLink {
   /** The data plane lost the ring (the peer hung up), or the peer exited: link down, peer stopped. */
   private linkLost(loss?: EndpointLoss): void {
     const detached = loss ?? this.events.detach();
-    if (detached) this.lostInFlight = detached.txInFlight;
+    if (detached) this.lostInFlight.resolve(detached.txInFlight);
     this.up = false;
     this.peer?.child.kill('SIGTERM');
   }
@@ -144,8 +150,8 @@ export class SimLink implements ChannelLink {
     this.linkLost();
     // For accounting (bench/soak.ts): frames sent and not yet taken when the link was lost bound the
     // frames lost in flight with the peer; the peer's own counters of this lifetime follow.
-    const uncreditedTx = this.lostInFlight;
-    void peer.counters.then((counters) => this.opts.log.info({ channel: this.channel, counters, uncreditedTx }, 'simulated peer counters'));
+    void Promise.all([peer.counters, this.lostInFlight.promise]).then(([counters, uncreditedTx]) =>
+      this.opts.log.info({ channel: this.channel, counters, uncreditedTx }, 'simulated peer counters'));
     if (this.closing) return;
     const downMs = this.nextDownMs;
     this.nextDownMs = this.opts.restartDelayMs ?? 1000;
@@ -193,6 +199,13 @@ export class SimLink implements ChannelLink {
     if (peer) await peer.exited;
     this.onClosed();
   }
+}
+
+/** A promise of one lifetime's frames in flight at its link loss, and its resolver. */
+function inFlightAtLoss(): { promise: Promise<number>; resolve: (n: number) => void } {
+  let resolve!: (n: number) => void;
+  const promise = new Promise<number>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** The peer's address with the channel's prefix: "169.254.103.2/24". */

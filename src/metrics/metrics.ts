@@ -52,32 +52,24 @@ export function createMetricsRegistry(snapshot: () => readonly ChannelMetrics[])
     return cached;
   };
 
+  // Each scrape: reset, then one sample per channel (a null value: none for that channel).
+  const perChannel = (value: (c: ChannelMetrics) => number | null, put: (labels: Labels, v: number) => void): void => {
+    for (const c of current()) {
+      const v = value(c);
+      if (v !== null) put(labelsOf(c), v);
+    }
+  };
   const counter = (name: string, help: string, value: (c: ChannelMetrics) => number): void => {
-    new Counter({
-      name,
-      help,
-      labelNames: LABELS,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const c of current()) this.inc(labelsOf(c), value(c));
-      },
-    });
+    new Counter({ name, help, labelNames: LABELS, registers: [registry], collect() {
+      this.reset();
+      perChannel(value, (labels, v) => this.inc(labels, v));
+    } });
   };
   const gauge = (name: string, help: string, value: (c: ChannelMetrics) => number | null): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames: LABELS,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const c of current()) {
-          const v = value(c);
-          if (v !== null) this.set(labelsOf(c), v);
-        }
-      },
-    });
+    new Gauge({ name, help, labelNames: LABELS, registers: [registry], collect() {
+      this.reset();
+      perChannel(value, (labels, v) => this.set(labels, v));
+    } });
   };
   const drops = (name: string, help: string, pick: (c: ChannelMetrics) => Readonly<Record<string, number>>): void => {
     new Counter({

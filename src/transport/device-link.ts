@@ -154,16 +154,33 @@ export class DeviceLink implements ChannelLink {
   }
 }
 
+/** What the device transports' options share. */
+export interface DeviceTransportOptions {
+  log: Logger;
+  /** Pause between attempts to reopen a missing device (default: kmod 300 ms, rpmsg-char 500 ms). */
+  reopenMs?: number;
+  /** Stands in for the real device in tests. */
+  device?: (plan: ChannelPlan) => LinkDevice;
+}
+
+/** How a device transport's links behave: DeviceLinkOptions but what the options and each channel give. */
+export type DeviceLinkBehaviour = Omit<DeviceLinkOptions, 'channel' | 'defaultMaxPayload' | 'onClosed' | 'log' | 'reopenMs'>;
+
 /** A transport whose channels are character devices: one DeviceLink per channel. */
 export abstract class DeviceTransport {
   private readonly links = new Set<DeviceLink>();
+  private readonly device: (plan: ChannelPlan) => LinkDevice;
+  private readonly behaviour: Omit<DeviceLinkOptions, 'channel' | 'defaultMaxPayload' | 'onClosed'>;
 
-  protected abstract device(plan: ChannelPlan): LinkDevice;
-  protected abstract linkOptions(plan: ChannelPlan): Omit<DeviceLinkOptions, 'channel' | 'defaultMaxPayload' | 'onClosed'>;
+  /** `device`: the channel's device, unless the options name a stand-in. */
+  constructor(opts: DeviceTransportOptions, device: (plan: ChannelPlan) => LinkDevice, behaviour: DeviceLinkBehaviour, defaultReopenMs: number) {
+    this.device = opts.device ?? device;
+    this.behaviour = { ...behaviour, log: opts.log, reopenMs: opts.reopenMs ?? defaultReopenMs };
+  }
 
   async open(plan: ChannelPlan, events: LinkEvents): Promise<ChannelLink> {
     const link: DeviceLink = new DeviceLink(this.device(plan), events, {
-      ...this.linkOptions(plan),
+      ...this.behaviour,
       channel: plan.channel,
       defaultMaxPayload: plan.maxPayload,
       onClosed: () => this.links.delete(link),

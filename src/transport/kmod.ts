@@ -11,48 +11,28 @@ import { closeSync, constants as fsc, existsSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { ChannelPlan } from '../channels/types.js';
-import type { Logger } from '../log.js';
 import { rpmsgEthApiVersion, rpmsgEthInfo, type RpmsgEthInfo } from '../native/index.js';
 import { UserError } from '../util/errors.js';
-import { DeviceTransport, type DeviceSession, type LinkDevice } from './device-link.js';
+import { DeviceTransport, type DeviceSession, type DeviceTransportOptions, type LinkDevice } from './device-link.js';
 import type { Transport } from './transport.js';
 
 const { EAGAIN, ENOMEM, ENOBUFS } = constants.errno;
 
-export interface KmodOptions {
-  log: Logger;
+export interface KmodOptions extends DeviceTransportOptions {
   /** Where the rpmsg-eth<N> device nodes are (default /dev). */
   devDir?: string;
   /** The module's sysfs directory, present while it is loaded (default /sys/module/rpmsg_eth). */
   moduleDir?: string;
   /** Use the batch ioctls (default true); false moves one frame per read()/write(). */
   batchIoctl?: boolean;
-  /** Pause between attempts to reopen a missing device (default 300 ms). */
-  reopenMs?: number;
-  /** Stands in for the real device in tests (see device-link.ts). */
-  device?: (plan: ChannelPlan) => LinkDevice;
 }
 
 export class KmodTransport extends DeviceTransport implements Transport {
   readonly name = 'kmod' as const;
 
-  constructor(private readonly opts: KmodOptions) {
-    super();
-  }
-
-  protected device(plan: ChannelPlan): LinkDevice {
-    return this.opts.device?.(plan) ?? new RpmsgEthDevice(plan, this.opts);
-  }
-
-  protected linkOptions() {
-    return {
-      log: this.opts.log,
-      room: 'pollout' as const,
-      busyErrnos: [EAGAIN],
-      // The module could not allocate the frame: lose that one, not the link.
-      dropErrnos: [ENOMEM, ENOBUFS],
-      reopenMs: this.opts.reopenMs ?? 300,
-    };
+  constructor(opts: KmodOptions) {
+    // POLLOUT is truthful; ENOMEM/ENOBUFS: the module could not allocate that frame, lose it, not the link.
+    super(opts, (plan) => new RpmsgEthDevice(plan, opts), { room: 'pollout', busyErrnos: [EAGAIN], dropErrnos: [ENOMEM, ENOBUFS] }, 300);
   }
 }
 

@@ -10,51 +10,31 @@
 import { closeSync, constants as fsc, existsSync, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { ChannelPlan } from '../channels/types.js';
-import type { Logger } from '../log.js';
 import { rpmsgCreateEndpoint, rpmsgDestroyEndpoint } from '../native/index.js';
 import { UserError } from '../util/errors.js';
-import { DeviceTransport, type DeviceSession, type LinkDevice } from './device-link.js';
+import { DeviceTransport, type DeviceSession, type DeviceTransportOptions, type LinkDevice } from './device-link.js';
 import { SYSTEM_PATHS, ctrlSysDir, findCtrlDevice, findEndpointDevice, type SysfsPaths } from './devices.js';
 import type { Transport } from './transport.js';
 
 const { EAGAIN, ENOMEM } = constants.errno;
 
-export interface RpmsgCharOptions {
-  log: Logger;
+export interface RpmsgCharOptions extends DeviceTransportOptions {
   /** The rpmsg_ctrl device to use for every channel, instead of finding it through sysfs. */
   ctrlDevice?: string;
   /** /sys and /dev, for tests. */
   paths?: SysfsPaths;
-  /** Pause between attempts to re-create a missing endpoint (default 500 ms). */
-  reopenMs?: number;
   /** First and longest delay before retrying a send the ring refused (default 2 and 50 ms). */
   retryMinMs?: number;
   retryMaxMs?: number;
-  /** Stands in for the real endpoint in tests (see device-link.ts). */
-  device?: (plan: ChannelPlan) => LinkDevice;
 }
 
 export class RpmsgCharTransport extends DeviceTransport implements Transport {
   readonly name = 'rpmsg-char' as const;
 
-  constructor(private readonly opts: RpmsgCharOptions) {
-    super();
-  }
-
-  protected device(plan: ChannelPlan): LinkDevice {
-    return this.opts.device?.(plan) ?? new RpmsgCharEndpoint(plan, this.opts);
-  }
-
-  protected linkOptions() {
-    return {
-      log: this.opts.log,
-      // virtio rpmsg never reports POLLOUT: retry on a timer instead.
-      room: 'timer' as const,
-      busyErrnos: [EAGAIN, ENOMEM],
-      reopenMs: this.opts.reopenMs ?? 500,
-      retryMinMs: this.opts.retryMinMs ?? 2,
-      retryMaxMs: this.opts.retryMaxMs ?? 50,
-    };
+  constructor(opts: RpmsgCharOptions) {
+    // virtio rpmsg never reports POLLOUT: retry on a timer instead.
+    const retry = { retryMinMs: opts.retryMinMs ?? 2, retryMaxMs: opts.retryMaxMs ?? 50 };
+    super(opts, (plan) => new RpmsgCharEndpoint(plan, opts), { room: 'timer', busyErrnos: [EAGAIN, ENOMEM], ...retry }, 500);
   }
 }
 
