@@ -42,11 +42,15 @@ function frame(len, i) {
   f[0] = 2;
   return f;
 }
-/** A data plane whose "TAP" is a seqpacket pair too; the device pair's far end is the remote. */
-function plane(opts = {}) {
+/**
+ * A data plane whose "TAP" is a seqpacket pair too; the device pair's far end is the remote.
+ * `beforeAttach(remote)` runs before the plane reads the device: what it queues is there at once.
+ */
+function plane(opts = {}, beforeAttach = () => {}) {
   const [tapOurs, tap] = seqpacketPair();
   const [devOurs, remote] = seqpacketPair();
   const losses = [];
+  beforeAttach(remote);
   const p = new DataPlane(tapOurs, { tapSlot: 496, frag: false }, {
     onLinkLost: (errno) => losses.push(errno),
     onModeChange() {},
@@ -116,12 +120,12 @@ function plane(opts = {}) {
 }
 
 // 5. rx: 100 frames in READ_BATCH ioctls, one longer than the slot (taken out whole, counted oversize);
-//    then the remote closes: EPIPE from READ_BATCH is the link lost with EPIPE.
+//    then the remote closes: EPIPE from READ_BATCH is the link lost with EPIPE. The frames are queued
+//    before the plane reads: how many each READ_BATCH finds does not depend on thread timing.
 {
-  const { p, tap, remote, losses } = plane();
   const sizes = Array.from({ length: 100 }, (_, i) => (i === 40 ? 600 : 20 + i));
   const frames = sizes.map((n, i) => frame(n, i));
-  out.rxSent = put(remote, frames);
+  const { p, tap, remote, losses } = plane({}, (r) => (out.rxSent = put(r, frames)));
   const got = [];
   await until(() => (got.push(...drain(tap)), got.length >= 99));
   out.rxExact = got.length === 99 && frames.filter((_, i) => i !== 40).every((f, i) => f.equals(got[i]));
