@@ -63,6 +63,7 @@ export function captureCommand(): Command {
       };
       const ifaceOf = new Map<number, number>();
       let waitingForDrain = false;
+      let stopping = false;
       const stream = openStream(clientSocket(o), request, {
         // Frames may follow the start in the same read: declare the interfaces before they arrive.
         start: (m) => {
@@ -77,7 +78,7 @@ export function captureCommand(): Command {
             timestampNs: f.timestampNs,
           });
           // Our output is behind: stop reading the daemon; its per-client limit decides what is not captured.
-          if (!more && !waitingForDrain) {
+          if (!more && !waitingForDrain && !stopping) {
             waitingForDrain = true;
             stream.sock.pause();
             out.once('drain', () => {
@@ -88,7 +89,13 @@ export function captureCommand(): Command {
         },
       });
       // Ctrl-C, or the output failing (disk full, reader gone): end our side; the daemon stops the capture.
-      const stop = () => stream.sock.end();
+      // Reading resumes too: the daemon's result must still be read, and a socket that is paused and
+      // half-closed keeps no handle active, so Node would exit 0 before it arrives (a full disk never drains).
+      const stop = () => {
+        stopping = true;
+        stream.sock.end();
+        stream.sock.resume();
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       out.once('error', stop);
