@@ -3,7 +3,8 @@
 # rpmsg_eth's receive queue is bounded: with the device open and not read,
 # frames beyond rx_queue_len are dropped and counted (rx_drop_overflow),
 # the queued ones are counted as flushed when the file closes, and nothing
-# is left behind (module refcount, skb slab).
+# is left behind (module refcount; skbs: kmemleak's scan in scenario 99 on
+# the debug kernel, a rough slab count where there is no kmemleak).
 
 skb_slab_objs() {
 	awk '$1 == "skbuff_head_cache" { print $2 }' /proc/slabinfo
@@ -43,7 +44,10 @@ scenario_40_rpmsg_eth_rx_overflow() {
 		eval '[ "$(eth_counter rpmsg-eth0 rx_drop_flushed)" -eq $((flush0 + qlen)) ]'
 	[ "$(cat /sys/module/rpmsg_eth/refcnt)" -eq 0 ] ||
 		fail "rpmsg_eth refcnt $(cat /sys/module/rpmsg_eth/refcnt) after close"
-	if [ -n "$slab0" ]; then
+	# The slab count moves with the allocator's per-CPU caches (from a cold
+	# cache it grew by 578 objects with nothing leaked): only where kmemleak,
+	# which finds a leaked skb itself, is missing.
+	if [ -n "$slab0" ] && [ ! -e /sys/kernel/debug/kmemleak ]; then
 		slab1=$(skb_slab_objs)
 		# a leak of the queued frames would add about $qlen objects
 		[ "$slab1" -lt $((slab0 + qlen / 2)) ] ||

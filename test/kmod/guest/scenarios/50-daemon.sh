@@ -85,7 +85,7 @@ ping_all() {
 # one node start per snapshot, each costs seconds in this guest.
 counter_snapshot() {
 	local i
-	rpmsg_eth stats | awk 'NR > 1 { print $2, $4, $6 }' |
+	rpmsg_eth stats -c /tmp/rpmsg-eth.yaml | awk 'NR > 1 { print $2, $4, $6 }' |
 		sort -n | while read -r i dtx drx; do
 			printf '%s %s %s %s %s' "$i" "$dtx" "$drx" \
 				"$(ip netns exec "vx$i" cat "/sys/class/net/vx$i/statistics/rx_packets")" \
