@@ -206,6 +206,16 @@ expected_table() {
 	done
 }
 
+# compile_lanta DTB: config/lanta.dts as the kernel build does it (and
+# src/devicetree/compile.ts): the board file includes the SoC .dtsi and the
+# binding's header.
+compile_lanta() {
+	(cd "$repo/config" &&
+		cpp -nostdinc -I include -undef -D__DTS__ -x assembler-with-cpp lanta.dts |
+		dtc -q -I dts -O dtb -i . -i include -o "$1" -) ||
+		die "compiling config/lanta.dts failed"
+}
+
 # ppc: kmod-scenarios as /init, the modules, the tools, what it expects.
 build_initramfs_ppc() {
 	local root=$build/initramfs lanta=$build/lanta.dtb node
@@ -217,12 +227,7 @@ build_initramfs_ppc() {
 	cp "$kdir"/drivers/virtio/virtio{,_ring}.ko \
 		"$core"/{rpmsg_core,rpmsg_ns,virtio_rpmsg_bus,rpmsg_char,rpmsg_ctrl}.ko \
 		"$build/rpmsg_eth/rpmsg_eth.ko" "$build/emu/rpmsg_vx_emu.ko" "$root/lib/modules/"
-	# as the kernel build does it (and src/devicetree/compile.ts): the
-	# board file includes the SoC .dtsi and the binding's header
-	(cd "$repo/config" &&
-		cpp -nostdinc -I include -undef -D__DTS__ -x assembler-with-cpp lanta.dts |
-		dtc -q -I dts -O dtb -i . -i include -o "$lanta" -) ||
-		die "compiling config/lanta.dts failed"
+	compile_lanta "$lanta"
 	node=$(fdtget -l "$lanta" /soc@ffe000000 | grep -x rpmsg >/dev/null && echo /soc@ffe000000/rpmsg) ||
 		die "config/lanta.dts has no /soc@ffe000000/rpmsg node"
 	expected_table "$lanta" "$node" >"$root/expected-table"
@@ -274,10 +279,7 @@ pack_daemon() {
 		build/Release/rpmsg_eth_native.node $deps || die "packing the daemon for the guest failed"
 	# and its device tree as a blob: cpp under the debug kernel in software
 	# emulation can outlast the daemon's 10 s limit for a tool
-	(cd "$repo/config" &&
-		cpp -nostdinc -I include -undef -D__DTS__ -x assembler-with-cpp lanta.dts |
-		dtc -q -I dts -O dtb -i . -i include -o "$build/lanta.dtb" -) ||
-		die "compiling config/lanta.dts failed"
+	compile_lanta "$build/lanta.dtb"
 }
 
 write_guest_env() {
