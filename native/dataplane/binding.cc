@@ -23,6 +23,7 @@
 
 #include "../errno_error.h"
 #include "../exports.h"
+#include "../unique_fd.h"
 #include "channel.h"
 #include "channel_thread.h"
 #include "device_endpoint.h"
@@ -254,14 +255,16 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
 
   Napi::Value AttachSim(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    int data = FdArg(info, 0, "attachSim"), bell = FdArg(info, 1, "attachSim"), ring = FdArg(info, 2, "attachSim");
+    // The endpoint owns the fds once built; until then (a bad argument, a closed plane) they are closed here.
+    UniqueFd data(FdArg(info, 0, "attachSim")), bell(FdArg(info, 1, "attachSim")), ring(FdArg(info, 2, "attachSim"));
     uint32_t maxPayload = U32(info[3], "maxPayload", 15, 65536);
     uint32_t window = U32(info[4], "window", 1, 65536);
     uint32_t gen = ++jsGen_;
     try {
       OnChannel(info, [&](Channel& ch) {
         gen_ = gen;
-        ch.Attach(std::make_unique<dp::SimEndpoint>(thread_->loop(), &ch, data, bell, ring, maxPayload, window));
+        ch.Attach(std::make_unique<dp::SimEndpoint>(thread_->loop(), &ch, data.release(), bell.release(), ring.release(),
+                                                   maxPayload, window));
       });
     } catch (const Napi::Error& e) {
       throw Napi::Error::New(env, std::string("attaching the sim ring: ") + e.Message());
@@ -271,7 +274,7 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
 
   Napi::Value AttachDevice(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    int fd = FdArg(info, 0, "attachDevice");
+    UniqueFd fd(FdArg(info, 0, "attachDevice"));  // owned by the endpoint once built, closed here before
     if (info.Length() < 2 || !info[1].IsObject()) throw Napi::TypeError::New(env, "attachDevice(fd, options)");
     Napi::Object o = info[1].As<Napi::Object>();
     dp::DeviceOptions opts;
@@ -286,7 +289,7 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     try {
       OnChannel(info, [&](Channel& ch) {
         gen_ = gen;
-        ch.Attach(std::make_unique<dp::DeviceEndpoint>(thread_->loop(), &ch, fd, opts));
+        ch.Attach(std::make_unique<dp::DeviceEndpoint>(thread_->loop(), &ch, fd.release(), opts));
       });
     } catch (const Napi::Error& e) {
       throw Napi::Error::New(env, std::string("attaching the device: ") + e.Message());
