@@ -52,7 +52,7 @@ export class Streams {
         ctx,
         stop.signal,
         (ifnames) => this.log.info({ interfaces: ifnames }, `capture started: ${ifnames.join(', ')}`),
-        (channel) => this.missed.set(channel, this.notCaptured(channel) + 1),
+        (channel, n) => this.missed.set(channel, this.notCaptured(channel) + n),
       );
       this.log.info({ ...result }, `capture ended (${result.ended}): ${result.frames} frame(s)`);
       return result;
@@ -123,7 +123,7 @@ async function runCapture(
   ctx: StreamContext,
   stop: AbortSignal,
   onStarted: (ifnames: string[]) => void,
-  onNotCaptured: (channel: number) => void,
+  onNotCaptured: (channel: number, frames: number) => void,
 ): Promise<CaptureResult> {
   const targets = req.channels ? all.filter((t) => req.channels?.includes(t.channel)) : [...all];
   const missing = (req.channels ?? []).filter((n) => !all.some((t) => t.channel === n));
@@ -136,9 +136,11 @@ async function runCapture(
     new SocketSink(ctx, CAPTURE_BACKLOG),
     targets.map((t) => t.channel),
     { count: req.count, durationMs: req.durationMs },
-    onNotCaptured,
+    (channel) => onNotCaptured(channel, 1),
   );
   send(ctx, { type: 'start', interfaces: targets.map(({ channel, ifname, name }) => ({ channel, ifname, name })) });
+  // Records the native data plane could not hand over (its capture buffers full) are missed too.
+  const nativeMissedAtStart = new Map(targets.map((t) => [t.channel, t.bridge.captureMissed]));
   for (const t of targets) {
     const tap: FrameTap = {
       frame: (direction, data, dropReason, originalLength) => session.frame(t.channel, direction, data, { dropReason, originalLength }),
@@ -152,7 +154,14 @@ async function runCapture(
   ctx.sock.resume(); // for 'end'; the client sends nothing else
   onStarted(targets.map((t) => t.ifname));
   try {
-    return await session.done;
+    const result = await session.done;
+    for (const t of targets) {
+      const n = t.bridge.captureMissed - (nativeMissedAtStart.get(t.channel) ?? 0);
+      if (n <= 0) continue;
+      onNotCaptured(t.channel, n);
+      result.notCaptured[String(t.channel)] = (result.notCaptured[String(t.channel)] ?? 0) + n;
+    }
+    return result;
   } finally {
     stop.removeEventListener('abort', onStop);
     ctx.gone.removeEventListener('abort', onStop);

@@ -148,6 +148,11 @@ export class ChannelBridge implements LinkEvents {
     return { txPps: c.txPps as number, txBps: c.txBps as number, rxPps: c.rxPps as number, rxBps: c.rxBps as number };
   }
 
+  /** Capture records the data plane dropped because JavaScript had not taken the earlier ones yet. */
+  get captureMissed(): number {
+    return this.plane.counters().captureMissed as number;
+  }
+
   /** Times the transmit path waited for the endpoint's room (the ring window full): for tests and the bench. */
   get txWaits(): number {
     return this.plane.counters().txWaits as number;
