@@ -214,8 +214,10 @@ void Channel::OnTap(void* arg, int status, int events) {
       if (frames++ == 0 || self->txq_.count() >= kFlushEvery) self->Flush();
       bytes += n32;
     }
-    // One frame then EAGAIN: quiet again. Stopped by the budget: more may wait, stay greedy.
-    self->tapGreedy_ = budget == 1 || !(drained && frames <= 1);
+    // One frame then EAGAIN: quiet again. Stopped by the budget: more may wait, stay greedy. A one-frame
+    // wakeup stays quiet: if more frames wait, the poll fires again within the millisecond, which is
+    // greedy by itself (so a ping every few ms costs no read that says EAGAIN).
+    self->tapGreedy_ = budget > 1 && !(drained && frames <= 1);
     self->Flush();
     self->UpdateTapPoll();
   }

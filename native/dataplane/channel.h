@@ -130,7 +130,7 @@ class Channel : public EndpointHost {
   bool tapAlive_ = true, jsPaused_ = false, blocked_ = false, closed_ = false, settling_ = false;
   bool inCaptureFlush_ = false;
   uint64_t lastTapWakeup_ = 0;  // uv_now() of the last TAP wakeup
-  bool tapGreedy_ = true;       // the last TAP wakeup found (or may have left) more than one frame
+  bool tapGreedy_ = true;       // the last TAP wakeup stopped at its budget or found several frames
 
   std::unique_ptr<Endpoint> ep_;
   std::vector<std::unique_ptr<Endpoint>> zombies_;
