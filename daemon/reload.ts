@@ -14,7 +14,7 @@ import type { ReloadResult } from '../src/control/protocol.js';
 import { interfaceExists } from '../src/iface/tap.js';
 import type { Logger } from '../src/log.js';
 import { UserError } from '../src/util/errors.js';
-import type { Channel } from './channel.js';
+import type { DaemonChannel as Channel } from './channel.js';
 
 export interface ReloadTarget {
   /** The daemon's channels by number (running or down); this updates it as it goes. */
