@@ -47,6 +47,11 @@ export interface DaemonChannel {
   readonly plan: ChannelPlan;
   /** Why the channel is not running, or null while it runs. */
   down: string | null;
+  /**
+   * Down, but coming back by itself (netdev: its interface is gone and is adopted again once it is
+   * back): a reload changes its plan in place rather than restarting it.
+   */
+  readonly waiting?: boolean;
   /** Before start(): what a reload checks (and makes) before it touches running channels. */
   prepare(): void;
   /** Undoes prepare() for a channel that was never started. */

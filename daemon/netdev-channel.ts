@@ -150,9 +150,19 @@ export class NetdevChannel implements DaemonChannel {
       this.log.info({ ifname: this.plan.ifname, channel: this.plan.channel }, `${this.plan.ifname} released: the daemon's address removed, the interface left to rpmsg_eth`);
   }
 
+  /** Its interface is gone and the monitor waits for it: adopting it again will apply the plan. */
+  get waiting(): boolean {
+    return this.down !== null && this.iface === undefined && this.monitor !== undefined;
+  }
+
   /** Addresses and MTU in place, all or nothing; the MTU only as adopting would allow it. */
   async applyPlan(plan: ChannelPlan): Promise<void> {
     const old = this.plan;
+    if (this.waiting) {
+      this.plan = plan;
+      this.log.info({ ifname: plan.ifname, address: plan.address, peer: plan.peerAddress }, `${plan.ifname} reconfigured: applied when it is back`);
+      return;
+    }
     const iface = this.iface;
     if (!iface || this.down !== null) throw new UserError(`${old.ifname} is down (${this.down ?? 'no interface'}): it can only be started anew`, 1);
     const undo: Array<() => void> = [];
@@ -286,7 +296,7 @@ export class NetdevChannel implements DaemonChannel {
       channel: plan.channel,
       ifname: plan.ifname,
       name: plan.name,
-      mtu: this.mtu,
+      mtu: state?.mtu || this.mtu,
       address: plan.address,
       peerAddress: plan.peerAddress,
       ...counters,
@@ -317,7 +327,7 @@ export class NetdevChannel implements DaemonChannel {
       txDrops: counters.txDrops,
       up: counters.link === 'up',
       carrierChanges: counters.linkChanges,
-      mtu: this.mtu,
+      mtu: reading.state.mtu || this.mtu,
       peer: peer ? { reachable: peer.reachable, rttMs: peer.rttMs } : null,
     };
   }

@@ -43,10 +43,14 @@ interface Step {
 export async function applyReload(target: ReloadTarget, wanted: readonly ChannelPlan[]): Promise<ReloadResult> {
   const { channels, log } = target;
   const diff = diffPlans([...channels.values()].map((c) => c.plan), wanted);
-  // A channel that is down (its interface was deleted, it could not be started) starts anew.
+  // A channel that is down (its interface was deleted, it could not be started) starts anew, unless it
+  // is waiting to come back by itself.
   const broken = new Set(
     [...diff.changed.map((c) => c.old), ...diff.unchanged]
-      .filter((p) => channels.get(p.channel)?.down != null || !interfaceExists(p.ifname, target.netns))
+      .filter((p) => {
+        const channel = channels.get(p.channel);
+        return !channel?.waiting && (channel?.down != null || !interfaceExists(p.ifname, target.netns));
+      })
       .map((p) => p.channel),
   );
   const wasDown = (p: ChannelPlan) => `was down: ${channels.get(p.channel)?.down ?? `${p.ifname} is gone`}`;

@@ -64,7 +64,8 @@ export class NetdevTransport implements Transport {
               `netdev=${plan.channel} (or netdev=all), or set eth-dev-mode = "netdev" for the channel in the device tree` +
               (netns ? `; or the interface is in another namespace (ip link set ${plan.ifname} netns ${netns})` : '')
             : 'the rpmsg_eth kernel module is not loaded — load it with netdev=all (or netdev=' +
-              `${plan.channel}; see kmod/README.md)`),
+              `${plan.channel}; see kmod/README.md)`) +
+          ` (or leave channel ${plan.channel} out: --channels, or channels.${plan.channel}.enabled: false)`,
         1,
       );
     }

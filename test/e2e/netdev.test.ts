@@ -75,6 +75,8 @@ describe('--transport netdev on stand-in interfaces (veth pairs)', () => {
 
   /** Probes on channel 1 only: the counters of 2 and 3 stand still unless the test sends. */
   const QUIET = '  "2": { health: false }\n  "3": { health: false }\n';
+  /** Channel 2 on another subnet (the reload test on). */
+  const MOVED = '  "2": { health: false, address: 169.254.202.1/24, peerAddress: 169.254.202.2 }\n';
 
   function writeConfig(channels: string): void {
     writeFileSync(
@@ -203,8 +205,7 @@ describe('--transport netdev on stand-in interfaces (veth pairs)', () => {
 
   it('reload: a new address in place; a channel added and removed', async () => {
     standIn(4);
-    const moved = '  "2": { health: false, address: 169.254.202.1/24, peerAddress: 169.254.202.2 }\n';
-    writeConfig(`${moved}  "3": { health: false }\n  "4": { health: false }\n`);
+    writeConfig(`${MOVED}  "3": { health: false }\n  "4": { health: false }\n`);
     nsExec(VX, 'ip', ['addr', 'add', '169.254.202.2/24', 'dev', 'vx2']);
     // --channels 1-3 on the command line holds: channel 4 stays out; 2 changes in place.
     const result = JSON.parse(await cli(['reload', '--json'])) as Record<string, number[]>;
@@ -215,24 +216,29 @@ describe('--transport netdev on stand-in interfaces (veth pairs)', () => {
 
     // Channel 3 disabled: released (its address goes, the one that was there before stays, admin state
     // back to down as it was found); enabled again: adopted again.
-    writeConfig(`${moved}  "3": { enabled: false }\n`);
+    writeConfig(`${MOVED}  "3": { enabled: false }\n`);
     expect(JSON.parse(await cli(['reload', '--json']))).toMatchObject({ removed: [3] });
     expect(addresses(LNX, 'rpmsg3')).toEqual(['10.99.0.1/24']);
     expect(links(LNX).find((l) => l.ifname === 'rpmsg3')?.flags).not.toContain('UP');
-    writeConfig(`${moved}  "3": { health: false }\n`);
+    writeConfig(`${MOVED}  "3": { health: false }\n`);
     expect(JSON.parse(await cli(['reload', '--json']))).toMatchObject({ added: [3] });
     expect(await ping('169.254.103.2', 2)).toMatch(/2 received/);
   });
 
-  it('an interface deleted and made again (rmmod + insmod) is adopted again with its address', async () => {
+  it('an interface deleted and made again (rmmod + insmod) is adopted again, with what a reload changed meanwhile', async () => {
     sh('ip', ['-n', LNX, 'link', 'del', 'rpmsg1']);
     await daemon.waitFor((l) => /rpmsg1 in namespace rpe-nd-lnx is gone .*channel 1 is down/.test(l.msg), 5_000);
     expect((await channel(1)).down).toMatch(/is gone/);
+    // A reload while it is away changes its plan; it is not restarted (that would fail: no interface).
+    writeConfig(`${MOVED}  "3": { health: false }\n  "1": { address: 169.254.201.1/24, peerAddress: 169.254.201.2 }\n`);
+    expect(JSON.parse(await cli(['reload', '--json']))).toMatchObject({ changed: [1], restarted: [] });
     standIn(1);
+    nsExec(VX, 'ip', ['addr', 'add', '169.254.201.2/24', 'dev', 'vx1']);
     await daemon.waitFor((l) => l.msg === 'rpmsg1 is back: adopted again with its address', 5_000);
-    expect(addresses(LNX, 'rpmsg1')).toEqual(['169.254.101.1/24']);
-    expect(await ping('169.254.101.2', 2)).toMatch(/2 received/);
+    expect(addresses(LNX, 'rpmsg1')).toEqual(['169.254.201.1/24']);
+    expect(await ping('169.254.201.2', 2)).toMatch(/2 received/);
     expect((await channel(1)).down).toBeNull();
+    await until('channel 1 peer reachable again', async () => ((await channel(1)).peer?.reachable === true ? true : undefined));
   });
 
   it('a missing interface and a wrong MTU: one line naming the channel, exit 1; nothing left changed', async () => {
@@ -246,6 +252,25 @@ describe('--transport netdev on stand-in interfaces (veth pairs)', () => {
     expect(mtu.last).toMatch(/^rpmsg-eth: channel 6 \(.*\): rpmsg6 in namespace rpe-nd-lnx has MTU 1500, the plan says 482: /);
     expect(addresses(LNX, 'rpmsg6')).toEqual([]);
     expect(links(LNX).find((l) => l.ifname === 'rpmsg6')?.flags).not.toContain('UP');
+  });
+
+  it('an MTU the config lowers on purpose (channels.N.mtu) is set, and put back as found on stop', async () => {
+    // rpmsg6 from the test before: MTU 1500, down, no address.
+    const lowered = join(ns.dir, 'lowered.yaml');
+    writeFileSync(lowered, `${lantaConfig}transport: netdev\nhealth: { intervalMs: 0 }\nchannels:\n  "6": { mtu: 400 }\n`);
+    const second = new DaemonProcess(['--config', lowered, '--netns', LNX, '--channels', '6'], join(ns.dir, 'second.sock'));
+    try {
+      await second.ready();
+      expect(links(LNX).find((l) => l.ifname === 'rpmsg6')?.mtu).toBe(400);
+      expect(addresses(LNX, 'rpmsg6')).toEqual(['169.254.106.1/24']);
+      const c6 = (JSON.parse((await run(process.execPath, cliArgs(second, ['status', '--json']))).stdout) as { channels: StatusLine[] }).channels[0];
+      expect(c6).toMatchObject({ channel: 6, mtu: 400, adminUp: true });
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+    expect(links(LNX).find((l) => l.ifname === 'rpmsg6')?.mtu).toBe(1500);
+    expect(links(LNX).find((l) => l.ifname === 'rpmsg6')?.flags).not.toContain('UP');
+    expect(addresses(LNX, 'rpmsg6')).toEqual([]);
   });
 
   it('stop: the interfaces stay, without the daemon\'s addresses, down as they were found', async () => {
