@@ -11,25 +11,43 @@ import { DROP_REASONS, type ChannelCounters, type DropCounters, type DropReason 
 import type { KernelLinkState } from '../native/index.js';
 
 /**
- * The module's drop counters and the reason each is:
+ * The module's drop counters and the reason each is, as the daemon's own data plane counts the same
+ * losses (native/dataplane/channel.cc):
  *   rx_drop_overflow, rx_drop_nomem  no room for the frame on the Linux side        busy
  *   rx_drop_closed                   the interface was down (not open)               interfaceDown
- *   rx_drop_empty                    a message shorter than an Ethernet header       runt
+ *   rx_drop_empty, rx_drop_runt      shorter than an Ethernet header                 runt
  *   rx_drop_flushed                  discarded when the channel went away            linkDown
  *   rx_drop_oversize                 longer than the interface takes                 oversize
- *   tx_drop_error                    the rpmsg core refused the message              busy
+ *   tx_drop_error, tx_drop_nomem     the rpmsg core refused it / no memory for it    busy
  *   tx_drop_dead                     the remote went away before it was sent         linkDown
- * tx_ring_full and tx_stalls count waits, not lost frames: they stay in `kernel.driver` only.
+ *   tx_drop_oversize                 larger than a message (raw framing)             oversize
+ *   frag_frames_oversize, _runt      frag could not send the frame                   oversize, runt
+ *   frag_lost ... frag_timeout       failed reassemblies (frag/wire-spec.md §4)      framing (rx)
+ * The first eight are rpmsg_eth_counter_names (kmod/rpmsg_eth_main.c), the others the netdev front
+ * end's (kmod/rpmsg_eth_netdev.c). tx_ring_full and tx_stalls count waits, not lost frames, and the
+ * frag_* traffic counters are not drops: they stay in `kernel.driver` only.
  */
 export const MODULE_DROP_COUNTERS: Readonly<Record<string, { direction: 'rx' | 'tx'; reason: DropReason }>> = {
   rx_drop_overflow: { direction: 'rx', reason: 'busy' },
   rx_drop_nomem: { direction: 'rx', reason: 'busy' },
   rx_drop_closed: { direction: 'rx', reason: 'interfaceDown' },
   rx_drop_empty: { direction: 'rx', reason: 'runt' },
+  rx_drop_runt: { direction: 'rx', reason: 'runt' },
   rx_drop_flushed: { direction: 'rx', reason: 'linkDown' },
   rx_drop_oversize: { direction: 'rx', reason: 'oversize' },
   tx_drop_error: { direction: 'tx', reason: 'busy' },
+  tx_drop_nomem: { direction: 'tx', reason: 'busy' },
   tx_drop_dead: { direction: 'tx', reason: 'linkDown' },
+  tx_drop_oversize: { direction: 'tx', reason: 'oversize' },
+  frag_frames_oversize: { direction: 'tx', reason: 'oversize' },
+  frag_frames_runt: { direction: 'tx', reason: 'runt' },
+  frag_lost: { direction: 'rx', reason: 'framing' },
+  frag_duplicate: { direction: 'rx', reason: 'framing' },
+  frag_truncated: { direction: 'rx', reason: 'framing' },
+  frag_overlong: { direction: 'rx', reason: 'framing' },
+  frag_bad_version: { direction: 'rx', reason: 'framing' },
+  frag_bad_header: { direction: 'rx', reason: 'framing' },
+  frag_timeout: { direction: 'rx', reason: 'framing' },
 };
 
 /** The `kernel` object of a netdev channel in `stats --json`: what the kernel counts beyond the schema. */

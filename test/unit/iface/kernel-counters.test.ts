@@ -1,6 +1,6 @@
 // The netdev transport's counters: the kernel's interface statistics and rpmsg_eth's drop counters
 // (ethtool -S) in the schema every transport's `stats --json` has.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DROP_REASONS } from '../../../src/bridge/counters.js';
@@ -39,12 +39,33 @@ describe('kernel counters in the stats schema', () => {
     expect(kernel.dropsByReason).toBe(true);
   });
 
-  it('has exactly the module\'s drop counter names (kmod/rpmsg_eth_main.c), each on a schema reason', () => {
-    const source = readFileSync(join(repoRoot, 'kmod/rpmsg_eth_main.c'), 'utf8');
-    const table = /rpmsg_eth_counter_names\[RPMSG_ETH_NR_COUNTERS\] = \{([^}]*)\}/.exec(source)?.[1] ?? '';
-    const names = [...table.matchAll(/"([a-z_]+)"/g)].map((m) => m[1] as string);
-    expect(names.length).toBeGreaterThan(0);
-    expect(names.filter((n) => /_drop_/.test(n)).sort()).toEqual(Object.keys(MODULE_DROP_COUNTERS).sort());
+  it('maps the frag receiver\'s failures to framing, its unsendable frames to oversize and runt; traffic is not a drop', () => {
+    const driver = {
+      frag_lost: 1, frag_duplicate: 2, frag_truncated: 4, frag_overlong: 8, frag_bad_version: 16, frag_bad_header: 32, frag_timeout: 64,
+      frag_frames_oversize: 128, frag_frames_runt: 256, frag_fragments_received: 1000, frag_frames_sent: 500,
+      rx_drop_runt: 512, tx_drop_oversize: 1024, tx_drop_nomem: 2048,
+    };
+    const { counters } = kernelChannelCounters({ carrier: true, carrierChanges: 1, stats }, driver, history);
+    expect(counters.rxDrops).toMatchObject({ framing: 127, runt: 512 });
+    expect(counters.txDrops).toMatchObject({ oversize: 128 + 1024, runt: 256, busy: 2048 });
+    expect(Object.values(counters.drops).reduce((a, b) => a + b, 0)).toBe(127 + 128 + 256 + 512 + 1024 + 2048);
+  });
+
+  it('covers every drop counter the module names (kmod/rpmsg_eth_main.c, and the netdev front end where there is one)', () => {
+    const names = (file: string, table: RegExp): string[] => {
+      const path = join(repoRoot, 'kmod', file);
+      if (!existsSync(path)) return [];
+      const body = table.exec(readFileSync(path, 'utf8'))?.[1] ?? '';
+      return [...body.matchAll(/"([a-z_]+)"/g)].map((m) => m[1] as string);
+    };
+    const main = names('rpmsg_eth_main.c', /rpmsg_eth_counter_names\[RPMSG_ETH_NR_COUNTERS\] = \{([^}]*)\}/);
+    expect(main).toContain('rx_drop_overflow'); // the table was found
+    const netdev = [
+      ...names('rpmsg_eth_netdev.c', /rpmsg_eth_nd_stat_names\[[A-Z_]+\] = \{([^}]*)\}/),
+      ...names('rpmsg_eth_netdev.c', /rpmsg_eth_frag_failure_stat_names\[\] = \{([^}]*)\}/),
+    ];
+    const drops = [...main, ...netdev].filter((n) => /_drop_|^frag_(lost|duplicate|truncated|overlong|bad_|timeout)/.test(n));
+    for (const name of drops) expect(Object.keys(MODULE_DROP_COUNTERS), name).toContain(name);
     for (const { direction, reason } of Object.values(MODULE_DROP_COUNTERS)) {
       expect(DROP_REASONS).toContain(reason);
       expect(['rx', 'tx']).toContain(direction);
