@@ -10,6 +10,8 @@ import type { CaptureSource, FrameTap } from './capture-source.js';
 
 /** Records of one wakeup: at least one largest frame (64 KiB) and a good batch of small ones. */
 const CAPTURE_BUFFER = 2 * 1024 * 1024;
+/** A replay's socket reads (and lets go) what passes meanwhile: room for one largest frame. */
+const REPLAY_READ_BUFFER = 80 * 1024;
 const ETH_HEADER = 14;
 /** Replay hands frames to the socket in runs of this many. */
 const SEND_RUN = 64;
@@ -24,7 +26,7 @@ export class PacketCapture implements CaptureSource {
     readonly netns: string | undefined,
     /** The interface's MTU now: longer replayed frames are skipped. */
     private readonly mtu: () => number,
-    /** Told once per problem the socket reports (the interface went down, ...). */
+    /** Told of each problem a socket reports (the interface went down, ...). */
     private readonly onError: (errno: number) => void = () => undefined,
   ) {}
 
@@ -32,16 +34,16 @@ export class PacketCapture implements CaptureSource {
     return this.tap !== undefined;
   }
 
-  /** `capture`: its frames go to the tap; else (a replay's own socket) what it reads is let go. */
+  /** `capture`: its frames go to the tap; else (a replay's socket) what it reads is let go. */
   private open(capture: boolean): PacketSocket {
-    const buffer = (this.buffer ??= Buffer.alloc(CAPTURE_BUFFER));
+    const buffer = capture ? (this.buffer ??= Buffer.alloc(CAPTURE_BUFFER)) : Buffer.alloc(REPLAY_READ_BUFFER);
     try {
       return new PacketSocket(this.ifname, this.netns, buffer, {
         onRecords: capture ? (bytes) => this.records(bytes) : () => undefined,
         onError: (errno) => this.onError(errno),
       });
     } catch (err) {
-      throw new UserError(`cannot capture on ${this.ifname}: ${(err as Error).message}`, 1);
+      throw new UserError(`cannot open a packet socket on ${this.ifname}: ${(err as Error).message}`, 1);
     }
   }
 
@@ -55,6 +57,7 @@ export class PacketCapture implements CaptureSource {
     this.tap = undefined;
     this.socket?.close();
     this.socket = undefined;
+    this.buffer = undefined;
   }
 
   private records(bytes: number): void {
@@ -74,8 +77,9 @@ export class PacketCapture implements CaptureSource {
 
   async inject(frames: readonly Uint8Array[]): Promise<{ offered: number; skipped: number }> {
     const slot = this.mtu() + ETH_HEADER;
-    const own = this.socket === undefined;
-    const socket = this.socket ?? this.open(false);
+    // A socket of its own: a running capture's socket then sees the replayed frames go out (a packet
+    // socket never sees what it sends itself).
+    const socket = this.open(false);
     const buffer = Buffer.alloc(SEND_RUN * slot);
     const lengths = new Uint32Array(SEND_RUN);
     let offered = 0;
@@ -106,7 +110,7 @@ export class PacketCapture implements CaptureSource {
         }
       }
     } finally {
-      if (own && this.socket !== socket) socket.close();
+      socket.close();
     }
     return { offered, skipped };
   }
