@@ -20,7 +20,9 @@
         "native/netns_call.cc",
         "native/rpmsg_dev.cc",
         "native/rtnetlink.cc",
-        "native/sd_notify.cc"
+        "native/sd_notify.cc",
+        "native/ethtool_stats.cc",
+        "native/packet_socket.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

@@ -8,13 +8,15 @@ import { ChannelBridge } from '../src/bridge/bridge.js';
 import { DROP_REASONS, type ChannelCounters, type DropCounters, type FramingStats } from '../src/bridge/counters.js';
 import type { ChannelPlan } from '../src/channels/types.js';
 import type { ChannelStatus } from '../src/control/protocol.js';
-import { PeerHealth } from '../src/health/peer-health.js';
+import type { CaptureSource } from '../src/capture/capture-source.js';
+import type { PeerHealth } from '../src/health/peer-health.js';
 import { channelMac } from '../src/iface/mac.js';
 import { inNamespace, readInterfaceState, Tap } from '../src/iface/tap.js';
 import type { Logger } from '../src/log.js';
 import type { ChannelMetrics } from '../src/metrics/metrics.js';
 import type { ChannelLink, Transport } from '../src/transport/transport.js';
 import { UserError } from '../src/util/errors.js';
+import { startPeerHealth } from './channel-health.js';
 
 const ETH_HEADER = 14;
 
@@ -26,7 +28,7 @@ export interface ChannelContext {
   /** The channel's health probes, or undefined when they are off (globally or for the channel). */
   health(plan: ChannelPlan): { intervalMs: number; failAfter: number } | undefined;
   /** The interface was deleted under the running channel, which is down now. */
-  onTapGone(channel: Channel): void;
+  onTapGone(channel: DaemonChannel): void;
 }
 
 /** What a capture or a replay needs of a running channel. */
@@ -34,10 +36,36 @@ export interface CaptureTarget {
   channel: number;
   ifname: string;
   name: string;
-  bridge: ChannelBridge;
+  source: CaptureSource;
 }
 
-export class Channel {
+/**
+ * One channel as the daemon (daemon.ts) and a reload (reload.ts) run it, whatever carries its frames:
+ * Channel (a TAP and the daemon's data plane) or NetdevChannel (the kernel module's own interface).
+ */
+export interface DaemonChannel {
+  readonly plan: ChannelPlan;
+  /** Why the channel is not running, or null while it runs. */
+  down: string | null;
+  /**
+   * Down, but coming back by itself (netdev: its interface is gone and is adopted again once it is
+   * back): a reload changes its plan in place rather than restarting it.
+   */
+  readonly waiting?: boolean;
+  /** Before start(): what a reload checks (and makes) before it touches running channels. */
+  prepare(): void;
+  /** Undoes prepare() for a channel that was never started. */
+  discard(): void;
+  start(): Promise<void>;
+  stop(why?: string, logged?: boolean): Promise<void>;
+  /** Addresses and MTU changed in place, all or nothing. */
+  applyPlan(plan: ChannelPlan): Promise<void>;
+  readonly captureTarget: CaptureTarget | undefined;
+  status(notCaptured: number): ChannelStatus;
+  metrics(): ChannelMetrics | undefined;
+}
+
+export class Channel implements DaemonChannel {
   private tap: Tap | undefined;
   private bridge: ChannelBridge | undefined;
   private link: ChannelLink | undefined;
@@ -191,29 +219,13 @@ export class Channel {
   /** ICMP probes to the channel's peer, unless they are off. */
   private startHealth(): void {
     this.health?.stop();
-    this.health = undefined;
-    const settings = this.ctx.health(this.plan);
-    if (!settings) return;
-    const { ifname, channel, peerAddress } = this.plan;
-    this.health = new PeerHealth({
-      ifname,
-      peerAddress,
-      netns: this.ctx.netns,
-      intervalMs: settings.intervalMs,
-      failAfter: settings.failAfter,
-      onChange: (reachable, state) => {
-        const fields = { ifname, channel, peer: peerAddress, rttMs: state.rttMs };
-        if (reachable) this.log.info(fields, `${ifname}: peer ${peerAddress} reachable`);
-        else this.log.warn({ ...fields, error: state.lastError }, `${ifname}: peer ${peerAddress} unreachable`);
-      },
-    });
-    this.health.start();
+    this.health = startPeerHealth(this.plan, this.ctx.netns, this.ctx.health(this.plan), this.log);
   }
 
   /** The running channel's bridge, for a capture or a replay; undefined while it is down. */
   get captureTarget(): CaptureTarget | undefined {
     const { channel, ifname, name } = this.plan;
-    return this.bridge && this.down === null ? { channel, ifname, name, bridge: this.bridge } : undefined;
+    return this.bridge && this.down === null ? { channel, ifname, name, source: this.bridge } : undefined;
   }
 
   /** `status` and `stats`; LINK and CARRIER as the kernel sees the interface, `link` the channel's link to the peer. */

@@ -20,7 +20,8 @@ import { OwnedNamespaces } from '../src/netns/namespaces.js';
 import { openTransport } from '../src/transport/registry.js';
 import type { Transport } from '../src/transport/transport.js';
 import { UserError } from '../src/util/errors.js';
-import { Channel, type CaptureTarget } from './channel.js';
+import { Channel, type CaptureTarget, type DaemonChannel } from './channel.js';
+import { NetdevChannel } from './netdev-channel.js';
 import { applyReload, ReloadFailed } from './reload.js';
 import { Streams } from './streams.js';
 import type { SystemdNotifier } from './systemd.js';
@@ -57,7 +58,7 @@ class Stopping extends Error {}
 export class Daemon {
   private readonly namespaces = new OwnedNamespaces();
   /** Every channel by number: running, or down with the reason (its interface was deleted). */
-  private readonly channels = new Map<number, Channel>();
+  private readonly channels = new Map<number, DaemonChannel>();
   private transport: Transport | undefined;
   private transportName = 'sim';
   private peerNetns = '';
@@ -185,23 +186,30 @@ export class Daemon {
     }
   }
 
-  private newChannel(plan: ChannelPlan): Channel {
-    return new Channel(plan, {
-      netns: this.opts.netns,
-      transport: this.transport as Transport,
-      log: this.log,
-      health: (p) => {
-        const settings = this.config?.health;
-        const intervalMs = this.opts.healthIntervalMs ?? settings?.intervalMs ?? 0;
-        if (!settings || intervalMs === 0 || this.config?.channels[String(p.channel)]?.health === false) return undefined;
-        return { intervalMs, failAfter: settings.failAfter };
-      },
-      onTapGone: (channel) => this.recreateLater(channel),
-    });
+  private newChannel(plan: ChannelPlan): DaemonChannel {
+    const transport = this.transport as Transport;
+    const health = (p: ChannelPlan) => {
+      const settings = this.config?.health;
+      const intervalMs = this.opts.healthIntervalMs ?? settings?.intervalMs ?? 0;
+      if (!settings || intervalMs === 0 || this.config?.channels[String(p.channel)]?.health === false) return undefined;
+      return { intervalMs, failAfter: settings.failAfter };
+    };
+    // The kernel's own interfaces (netdev): adopted, no TAP, no data plane.
+    if (transport.adopt) {
+      const adopt = transport.adopt.bind(transport);
+      return new NetdevChannel(plan, {
+        netns: this.opts.netns,
+        transport: { adopt },
+        log: this.log,
+        health,
+        mtuLowered: (p) => this.config?.channels[String(p.channel)]?.mtu !== undefined,
+      });
+    }
+    return new Channel(plan, { netns: this.opts.netns, transport, log: this.log, health, onTapGone: (channel) => this.recreateLater(channel) });
   }
 
   /** A channel whose interface was deleted: down now, made anew (with its addresses) a moment later. */
-  private recreateLater(gone: Channel): void {
+  private recreateLater(gone: DaemonChannel): void {
     const { ifname, channel: n } = gone.plan;
     const timer = setTimeout(() => {
       this.recreating.delete(timer);
@@ -303,7 +311,8 @@ export class Daemon {
     this.channels.clear();
     await this.transport?.close().catch((err: Error) => this.log.error({ err: err.message }, 'closing transport'));
     for (const msg of await this.namespaces.removeAll()) this.log.error(msg);
-    this.log.info('stopped: interfaces and namespaces removed');
+    if (this.transportName === 'netdev') this.log.info("stopped: the daemon's addresses removed, rpmsg_eth's interfaces left in place");
+    else this.log.info('stopped: interfaces and namespaces removed');
     this.resolveStopped();
   }
 }

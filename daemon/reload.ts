@@ -14,7 +14,7 @@ import type { ReloadResult } from '../src/control/protocol.js';
 import { interfaceExists } from '../src/iface/tap.js';
 import type { Logger } from '../src/log.js';
 import { UserError } from '../src/util/errors.js';
-import type { Channel } from './channel.js';
+import type { DaemonChannel as Channel } from './channel.js';
 
 export interface ReloadTarget {
   /** The daemon's channels by number (running or down); this updates it as it goes. */
@@ -43,10 +43,14 @@ interface Step {
 export async function applyReload(target: ReloadTarget, wanted: readonly ChannelPlan[]): Promise<ReloadResult> {
   const { channels, log } = target;
   const diff = diffPlans([...channels.values()].map((c) => c.plan), wanted);
-  // A channel that is down (its interface was deleted, it could not be started) starts anew.
+  // A channel that is down (its interface was deleted, it could not be started) starts anew, unless it
+  // is waiting to come back by itself.
   const broken = new Set(
     [...diff.changed.map((c) => c.old), ...diff.unchanged]
-      .filter((p) => channels.get(p.channel)?.down != null || !interfaceExists(p.ifname, target.netns))
+      .filter((p) => {
+        const channel = channels.get(p.channel);
+        return !channel?.waiting && (channel?.down != null || !interfaceExists(p.ifname, target.netns));
+      })
       .map((p) => p.channel),
   );
   const wasDown = (p: ChannelPlan) => `was down: ${channels.get(p.channel)?.down ?? `${p.ifname} is gone`}`;

@@ -3,7 +3,7 @@
 // the file). The daemon never opens a capture file, and holds at most a fixed amount of either stream.
 // Streams keeps what outlives one stream: the captures running (stopped with the daemon), the frames each
 // channel's captures missed (`stats`), the channels being replayed into (one replay at a time each).
-import type { FrameTap } from '../src/bridge/bridge.js';
+import type { FrameTap } from '../src/capture/capture-source.js';
 import { CaptureSession, type CapturedFrameOptions, type CaptureSink } from '../src/capture/capture-session.js';
 import { wallClockNs } from '../src/capture/wall-clock.js';
 import type { CaptureRequest, CaptureResult, ReplayResult, StreamMessage, StreamRequest } from '../src/control/protocol.js';
@@ -78,7 +78,7 @@ export class Streams {
 
 /** How far a capture client may fall behind (bytes queued for its socket) before frames are not captured. */
 export const CAPTURE_BACKLOG = 4 * 1024 * 1024;
-/** Replayed frames handed to the bridge at a time (its TAP batch). */
+/** Replayed frames handed to the channel at a time (a bridge's TAP batch). */
 const REPLAY_BATCH = 64;
 
 /** Frames to a capture client's socket, refused while the client is more than `maxBacklog` bytes behind. */
@@ -130,7 +130,7 @@ async function runCapture(
   if (missing.length) throw new UserError(`no running channel ${missing.join(', ')}`, 1);
   if (!targets.length) throw new UserError('no running channel to capture', 1);
   for (const t of targets) {
-    if (t.bridge.capturing) throw new UserError(`${t.ifname} is already being captured`, 1);
+    if (t.source.capturing) throw new UserError(`${t.ifname} is already being captured`, 1);
   }
   const session = new CaptureSession(
     new SocketSink(ctx, CAPTURE_BACKLOG),
@@ -144,8 +144,15 @@ async function runCapture(
   for (const t of targets) {
     const tap: FrameTap = {
       frame: (direction, data, dropReason, originalLength) => session.frame(t.channel, direction, data, { dropReason, originalLength }),
+      missed: (count) => session.missed(t.channel, count),
     };
-    t.bridge.setTap(tap);
+    try {
+      t.source.setTap(tap);
+    } catch (err) {
+      for (const s of targets) s.source.setTap(undefined);
+      session.stop();
+      throw err;
+    }
   }
   const onStop = () => void session.stop();
   stop.addEventListener('abort', onStop);
@@ -166,7 +173,7 @@ async function runCapture(
     stop.removeEventListener('abort', onStop);
     ctx.gone.removeEventListener('abort', onStop);
     ctx.sock.off('end', onStop);
-    for (const t of targets) t.bridge.setTap(undefined);
+    for (const t of targets) t.source.setTap(undefined);
   }
 }
 
@@ -188,7 +195,7 @@ async function runReplay(target: CaptureTarget, ctx: StreamContext): Promise<Rep
   });
   const flush = async (): Promise<void> => {
     for (let at = 0; at < batch.length; at += REPLAY_BATCH) {
-      const { offered, skipped } = await target.bridge.inject(batch.slice(at, at + REPLAY_BATCH));
+      const { offered, skipped } = await target.source.inject(batch.slice(at, at + REPLAY_BATCH));
       result.offered += offered;
       result.skipped += skipped;
     }

@@ -42,6 +42,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitRpmsgDev(env, exports);
   InitRtnetlink(env, exports);
   InitSdNotify(env, exports);
+  InitEthtoolStats(env, exports);
+  InitPacketSocket(env, exports);
   return exports;
 }
 

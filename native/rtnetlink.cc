@@ -1,6 +1,7 @@
 // An interface over rtnetlink, inside its network namespace: its state as the kernel reports it (what
-// `ip link` and /sys/class/net/IF/operstate show: one RTM_GETLINK) and its IPv4 addresses (RTM_NEWADDR,
-// RTM_DELADDR — what `ip addr add/del` sends, without forking `ip` per interface).
+// `ip -s link` and /sys/class/net/IF/{operstate,mtu,carrier_changes,statistics/} show: one RTM_GETLINK)
+// and its IPv4 addresses (RTM_NEWADDR, RTM_DELADDR — what `ip addr add/del` sends, without forking `ip`
+// per interface).
 #include <arpa/inet.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
@@ -8,6 +9,8 @@
 #include <linux/rtnetlink.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <algorithm>
 
 #include "errno_error.h"
 #include "exports.h"
@@ -25,6 +28,10 @@ struct LinkState {
   unsigned char operstate = IF_OPER_UNKNOWN;
   bool carrier = false;
   bool admin_up = false;
+  unsigned mtu = 0;
+  unsigned carrier_changes = 0;
+  bool has_stats = false;
+  struct rtnl_link_stats64 stats = {};
 };
 
 static std::string InterfaceArg(const Napi::CallbackInfo& info, const char* what) {
@@ -78,6 +85,15 @@ static int Transact(int fd, struct nlmsghdr* nh, LinkState* out) {
         out->operstate = *static_cast<unsigned char*>(RTA_DATA(a));
       else if (a->rta_type == IFLA_CARRIER && RTA_PAYLOAD(a) >= 1)
         out->carrier = *static_cast<unsigned char*>(RTA_DATA(a)) != 0;
+      else if (a->rta_type == IFLA_MTU && RTA_PAYLOAD(a) >= sizeof(unsigned))
+        memcpy(&out->mtu, RTA_DATA(a), sizeof(unsigned));
+      else if (a->rta_type == IFLA_CARRIER_CHANGES && RTA_PAYLOAD(a) >= sizeof(unsigned))
+        memcpy(&out->carrier_changes, RTA_DATA(a), sizeof(unsigned));
+      else if (a->rta_type == IFLA_STATS64) {
+        // Older kernels send a shorter struct: take what is there, the rest stays 0.
+        memcpy(&out->stats, RTA_DATA(a), std::min<size_t>(RTA_PAYLOAD(a), sizeof(out->stats)));
+        out->has_stats = true;
+      }
     }
     return 0;
   }
@@ -99,8 +115,10 @@ static int QueryLink(int fd, const std::string& name, LinkState* out) {
   return Transact(fd, &req.nh, out);
 }
 
-// linkState(name, netns) -> { operstate, carrier, adminUp }; netns "" = the current namespace.
-// Throws ENODEV (code 'ENODEV') when there is no such interface.
+// linkState(name, netns) -> { index, operstate, carrier, adminUp, mtu, carrierChanges, stats };
+// netns "" = the current namespace. stats: the kernel's IFLA_STATS64 (the numbers of
+// /sys/class/net/IF/statistics), or null if it sent none. Throws ENODEV (code 'ENODEV') when there is
+// no such interface.
 static Napi::Value LinkStateGet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = InterfaceArg(info, "linkState");
@@ -117,6 +135,25 @@ static Napi::Value LinkStateGet(const Napi::CallbackInfo& info) {
                               : "unknown");
   result.Set("carrier", state.carrier);
   result.Set("adminUp", state.admin_up);
+  result.Set("index", state.index);
+  result.Set("mtu", state.mtu);
+  result.Set("carrierChanges", state.carrier_changes);
+  if (!state.has_stats) {
+    result.Set("stats", env.Null());
+    return result;
+  }
+  // u64 counters as doubles: exact up to 2^53, decades of traffic on these links.
+  const struct rtnl_link_stats64& s = state.stats;
+  Napi::Object stats = Napi::Object::New(env);
+  stats.Set("rxPackets", static_cast<double>(s.rx_packets));
+  stats.Set("txPackets", static_cast<double>(s.tx_packets));
+  stats.Set("rxBytes", static_cast<double>(s.rx_bytes));
+  stats.Set("txBytes", static_cast<double>(s.tx_bytes));
+  stats.Set("rxErrors", static_cast<double>(s.rx_errors));
+  stats.Set("txErrors", static_cast<double>(s.tx_errors));
+  stats.Set("rxDropped", static_cast<double>(s.rx_dropped));
+  stats.Set("txDropped", static_cast<double>(s.tx_dropped));
+  result.Set("stats", stats);
   return result;
 }
 

@@ -34,12 +34,13 @@ export function upCommand(): Command {
   return new Command('up')
     .description(
       'Run the daemon in the foreground: one TAP interface per rpmsg channel, bridged to the channel\'s ' +
-        'eth-dev endpoint. Stops (removing every interface and namespace it created) on SIGINT/SIGTERM.',
+        'eth-dev endpoint (with --transport netdev: rpmsg_eth\'s own interfaces, adopted). Stops (removing every ' +
+        'interface and namespace it created; netdev: only the addresses it added) on SIGINT/SIGTERM.',
     )
     .argument('[device-tree]', 'device-tree source (.dts, .dtb or a /proc/device-tree style directory); replaces the config\'s')
     .option('-c, --config <file>', CONFIG_OPTION_HELP)
     .addOption(includeOption())
-    .addOption(new Option('-t, --transport <name>', 'endpoint transport (default: the config\'s)').choices(['sim', 'kmod', 'rpmsg-char']))
+    .addOption(new Option('-t, --transport <name>', 'endpoint transport (default: the config\'s)').choices(['sim', 'kmod', 'rpmsg-char', 'netdev']))
     .option('--netns <name>', 'create the interfaces in this network namespace (created if missing)')
     .option('--peer-netns <name>', 'sim only: namespace of the simulated VxWorks peers (default: the config\'s, rpmsg-vx)')
     .option('--channels <list>', 'only these channel numbers, e.g. 0,3,5-7', parseChannelList)

@@ -9,13 +9,9 @@ import type { ChannelPlan } from '../channels/types.js';
 import type { Tap } from '../iface/tap.js';
 import type { Logger } from '../log.js';
 import { DataPlane, captureRecords } from '../native/index.js';
+import type { CaptureSource, FrameTap } from '../capture/capture-source.js';
 import type { Endpoint, EndpointLoss, LinkEvents } from '../transport/transport.js';
-import { DROP_REASONS, type ChannelCounters, type DropCounters, type DropReason, type FramingStats, type Rates } from './counters.js';
-
-/** Sees every frame the bridge moves or drops while a capture runs (rx = remote -> Linux). */
-export interface FrameTap {
-  frame(direction: 'tx' | 'rx', data: Uint8Array, dropReason?: DropReason, originalLength?: number): void;
-}
+import { DROP_REASONS, type ChannelCounters, type DropCounters, type FramingStats, type Rates } from './counters.js';
 
 /** Capture records of one wakeup: at most two directions of 64 largest frames each. */
 const CAPTURE_BUFFER = 2 * 1024 * 1024;
@@ -32,7 +28,7 @@ export interface BridgeOptions {
   timings?: { probeResendMs?: number; probeGiveUpMs?: number; reassemblyTimeoutMs?: number };
 }
 
-export class ChannelBridge implements LinkEvents {
+export class ChannelBridge implements LinkEvents, CaptureSource {
   private readonly plane: DataPlane;
   /** The largest frame read from the TAP (or replayed) whole. */
   readonly slotSize: number;

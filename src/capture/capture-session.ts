@@ -30,7 +30,7 @@ export class CaptureSession {
   private readonly channels: ReadonlySet<number>;
   private readonly limit: number;
   private frames = 0;
-  private missed = 0;
+  private missedFrames = 0;
   private readonly notCaptured = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private result: CaptureResult | undefined;
@@ -64,11 +64,20 @@ export class CaptureSession {
     if (this.sink.write(channel, direction, data, opts)) {
       this.frames++;
     } else {
-      this.missed++;
+      this.missedFrames++;
       this.notCaptured.set(channel, (this.notCaptured.get(channel) ?? 0) + 1);
       this.onNotCaptured(channel);
     }
-    if (this.frames + this.missed >= this.limit) this.end('count');
+    if (this.frames + this.missedFrames >= this.limit) this.end('count');
+  }
+
+  /** `count` frames of `channel` went by without being captured (the kernel's socket queue was full). */
+  missed(channel: number, count: number): void {
+    if (!this.active || !this.channels.has(channel) || count <= 0) return;
+    this.missedFrames += count;
+    this.notCaptured.set(channel, (this.notCaptured.get(channel) ?? 0) + count);
+    for (let i = 0; i < count; i++) this.onNotCaptured(channel);
+    if (this.frames + this.missedFrames >= this.limit) this.end('count');
   }
 
   /** Ends the capture now (the client stopped it or went away, the daemon stops). */

@@ -41,7 +41,8 @@ export const configSchema = z.strictObject({
   deviceTree: z.string().min(1).default('./lanta.dts'),
   /** Folders searched by a .dts's #include <...> and /include/ (cpp -I, dtc -i); relative to this file. */
   deviceTreeIncludes: section(z.array(z.string().min(1)).max(64).default(['./include'])),
-  transport: z.enum(['sim', 'kmod', 'rpmsg-char']).default('sim'),
+  /** sim, kmod, rpmsg-char: TAPs and the daemon's data plane; netdev: rpmsg_eth's own interfaces, adopted. */
+  transport: z.enum(['sim', 'kmod', 'rpmsg-char', 'netdev']).default('sim'),
   /** Framing of every channel unless the channel says otherwise. */
   framing: framingSchema.default('raw'),
   interfaces: section(

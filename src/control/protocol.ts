@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import type { ChannelCounters, FramingStats, Rates } from '../bridge/counters.js';
 import type { PeerHealthState } from '../health/peer-health.js';
+import type { KernelCounters } from '../iface/kernel-counters.js';
 import { MAX_TIMER_MS } from '../util/duration.js';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/rpmsg-eth/control.sock';
@@ -98,6 +99,8 @@ export interface ChannelStatus extends ChannelCounters {
   peerAddress: string;
   /** frag channels: negotiation, fragments, reassembly failures. */
   framing?: FramingStats;
+  /** netdev transport: what the kernel counts beyond the schema (dropped, errors, the driver's counters). */
+  kernel?: KernelCounters;
   /** Frames a capture's reader fell too far behind to take (not a data-path drop). */
   notCaptured: number;
   /** The interface's operational state as the kernel reports it (up, down, lowerlayerdown, notpresent, ...). */

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../util/errors.js';
 import type { RpmsgEthInfo } from './rpmsg-dev.js';
+import type { KernelLinkState } from './rtnetlink.js';
 
 /** How the data plane drives a character-device endpoint (native/dataplane/device_endpoint.h). */
 export interface DeviceOptions {
@@ -38,6 +39,12 @@ export interface NativeDataPlane {
   close(): void;
 }
 
+export interface NativePacketSocket {
+  drops(): number;
+  send(buffer: Buffer, slotSize: number, lengths: Uint32Array, start: number, end: number): number;
+  close(): void;
+}
+
 export interface NativeAddon {
   tapCreate(name: string, netns?: string): number;
   linkSet(name: string, opts: { netns?: string; mtu?: number; mac?: string; up?: boolean }): void;
@@ -58,7 +65,14 @@ export interface NativeAddon {
   readonly DATA_PLANE_COUNTERS: readonly string[];
   readonly DATA_PLANE_FRAG: readonly string[];
   sharedRingCreate(): number;
-  linkState(name: string, netns: string): { operstate: string; carrier: boolean; adminUp: boolean };
+  linkState(name: string, netns: string): KernelLinkState;
+  ethtoolStats(name: string, netns: string): Record<string, number> | null;
+  PacketSocket: new (
+    ifname: string,
+    netns: string,
+    buffer: Buffer,
+    callbacks: { onRecords(bytes: number): void; onError(errno: number): void },
+  ) => NativePacketSocket;
   addressChange(name: string, netns: string, add: boolean, address: string, prefix: number): void;
   sdNotify(socketPath: string, state: string): void;
   rpmsgEthInfo(fd: number): RpmsgEthInfo;

@@ -2,7 +2,9 @@
 export { tapCreate, linkSet, tapSetCarrier, type LinkSettings } from './tap.js';
 export { seqpacketPair, closeFd } from './seqpacket.js';
 export { withNetns } from './netns-call.js';
-export { addressChange, linkState, type KernelLinkState } from './rtnetlink.js';
+export { addressChange, linkState, type KernelLinkState, type KernelLinkStats } from './rtnetlink.js';
+export { ethtoolStats } from './ethtool-stats.js';
+export { PacketSocket, type PacketSocketEvents } from './packet-socket.js';
 export { sdNotify } from './sd-notify.js';
 export { DataPlane, captureRecords, sharedRingCreate, type DataPlaneEvents, type DataPlaneOptions } from './data-plane.js';
 export {

@@ -1,6 +1,18 @@
-// An interface over rtnetlink, inside its network namespace: its state as the kernel reports it
-// (RTM_GETLINK) and its IPv4 addresses (RTM_NEWADDR / RTM_DELADDR).
+// An interface over rtnetlink, inside its network namespace: its state and counters as the kernel
+// reports them (RTM_GETLINK) and its IPv4 addresses (RTM_NEWADDR / RTM_DELADDR).
 import { addon } from './addon.js';
+
+/** The kernel's standard interface counters (IFLA_STATS64: /sys/class/net/IF/statistics/). */
+export interface KernelLinkStats {
+  rxPackets: number;
+  txPackets: number;
+  rxBytes: number;
+  txBytes: number;
+  rxErrors: number;
+  txErrors: number;
+  rxDropped: number;
+  txDropped: number;
+}
 
 export interface KernelLinkState {
   /** RFC 2863 operational state, as in /sys/class/net/IF/operstate: up, down, lowerlayerdown, dormant, ... */
@@ -9,6 +21,13 @@ export interface KernelLinkState {
   carrier: boolean;
   /** IFF_UP: `ip link set IF up`. */
   adminUp: boolean;
+  /** The interface's index (a new one after the interface was deleted and made again). */
+  index: number;
+  mtu: number;
+  /** Carrier transitions since the interface was made (IFLA_CARRIER_CHANGES). */
+  carrierChanges: number;
+  /** null if the kernel sent none. */
+  stats: KernelLinkStats | null;
 }
 
 /** Throws an Error with code 'ENODEV' when the interface does not exist. */

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { SimTransport } from '../../sim/transport.js';
 import { UserError } from '../util/errors.js';
 import { KmodTransport } from './kmod.js';
+import { NetdevTransport } from './netdev.js';
 import { RpmsgCharTransport } from './rpmsg-char.js';
 import type { Transport, TransportName } from './transport.js';
 
@@ -30,6 +31,7 @@ const TRANSPORTS: Record<TransportName, (ctx: TransportContext) => Promise<Trans
   },
   kmod: async (ctx) => new KmodTransport({ log: ctx.log }),
   'rpmsg-char': async (ctx) => new RpmsgCharTransport({ log: ctx.log }),
+  netdev: async (ctx) => new NetdevTransport({ log: ctx.log }),
 };
 
 export const TRANSPORT_NAMES = Object.keys(TRANSPORTS) as TransportName[];

@@ -4,6 +4,7 @@
 // native code and tells the transport when it loses the endpoint.
 import type { ChannelPlan } from '../channels/types.js';
 import type { DeviceOptions } from '../native/addon.js';
+import type { AdoptPlan, AdoptRequest } from './netdev.js';
 
 /** The simulated ring to vx-peer (sim/RING.md). */
 export interface SimEndpoint {
@@ -60,11 +61,16 @@ export interface ChannelLink {
   close(): Promise<void>;
 }
 
-export type TransportName = 'sim' | 'kmod' | 'rpmsg-char';
+export type TransportName = 'sim' | 'kmod' | 'rpmsg-char' | 'netdev';
 
 export interface Transport {
   readonly name: TransportName;
   open(plan: ChannelPlan, events: LinkEvents): Promise<ChannelLink>;
+  /**
+   * A transport whose channels are the kernel's own interfaces (netdev): the daemon adopts each one
+   * (daemon/netdev-channel.ts) instead of making a TAP and opening a link; `open` is never called.
+   */
+  adopt?(req: AdoptRequest): AdoptPlan;
   /** A transport that runs the remote side (sim) can restart it: link down for `downMs`. False: no such channel. */
   restartPeer?(channel: number, downMs: number): boolean;
   close(): Promise<void>;
