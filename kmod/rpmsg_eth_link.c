@@ -267,6 +267,30 @@ static int rpmsg_eth_tx_thread(void *data)
 }
 
 /*
+ * Queue the messages of @msgs (emptied) for the thread, back to back, in
+ * any context: the netdev front end transmits from softirq and answers
+ * from the receive callback. The caller bounds the queue (through
+ * rpmsg_eth_link_tx_room()). Once the link is stopped they are dropped as
+ * tx_drop_dead.
+ */
+void rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs)
+{
+	unsigned long flags;
+	bool dead;
+
+	/* dead is set under txq.lock too: after that nothing is queued */
+	spin_lock_irqsave(&link->txq.lock, flags);
+	dead = link->dead;
+	if (!dead)
+		skb_queue_splice_tail_init(msgs, &link->txq);
+	spin_unlock_irqrestore(&link->txq.lock, flags);
+	if (dead)
+		rpmsg_eth_purge(link->chan, msgs, TX_DROP_DEAD);
+	else
+		wake_up(&link->tx_thread_wait);
+}
+
+/*
  * Send @skb, or queue it when frames wait before it or the ring is full.
  * Takes ownership of @skb when it returns 0. -EAGAIN: the queue is full
  * (the front end's tx_room callback says when to try again). -EPIPE: the
@@ -338,6 +362,9 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 	link->chan = chan;
 	link->ops = ops;
 	link->rpdev = rpdev;
+	/* a netdev's link is started again after each unbind */
+	link->dead = false;
+	link->stalled = false;
 	skb_queue_head_init(&link->txq);
 	mutex_init(&link->tx_lock);
 	init_waitqueue_head(&link->tx_thread_wait);
@@ -374,8 +401,12 @@ destroy:
  */
 void rpmsg_eth_link_stop(struct rpmsg_eth_link *link)
 {
+	unsigned long flags;
+
 	mutex_lock(&link->tx_lock);
+	spin_lock_irqsave(&link->txq.lock, flags);
 	WRITE_ONCE(link->dead, true);
+	spin_unlock_irqrestore(&link->txq.lock, flags);
 	mutex_unlock(&link->tx_lock);
 	/* a thread waiting for ring room sees dead and returns */
 	wake_up(&link->tx_thread_wait);
