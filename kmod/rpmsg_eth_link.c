@@ -221,6 +221,21 @@ static int rpmsg_eth_send_wait(struct rpmsg_eth_link *link,
 	return ret;
 }
 
+/*
+ * The head of txq, which only the thread removes. Under the queue's lock:
+ * rpmsg_eth_link_queue() appends from any context, without tx_lock.
+ */
+static struct sk_buff *rpmsg_eth_txq_head(struct rpmsg_eth_link *link)
+{
+	unsigned long flags;
+	struct sk_buff *skb;
+
+	spin_lock_irqsave(&link->txq.lock, flags);
+	skb = skb_peek(&link->txq);
+	spin_unlock_irqrestore(&link->txq.lock, flags);
+	return skb;
+}
+
 static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 {
 	struct sk_buff *skb;
@@ -228,7 +243,7 @@ static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 
 	for (;;) {
 		mutex_lock(&link->tx_lock);
-		skb = link->dead ? NULL : skb_peek(&link->txq);
+		skb = link->dead ? NULL : rpmsg_eth_txq_head(link);
 		ret = skb ? rpmsg_eth_send(link, skb) : 0;
 		mutex_unlock(&link->tx_lock);
 		if (!skb)
