@@ -569,6 +569,12 @@ int rpmsg_eth_netdev_probe(struct rpmsg_eth_chan *chan,
 	int ret;
 
 	lockdep_assert_held(&rpmsg_eth_lock);
+	if (chan->frag) {
+		/* the link delivers from now on: nothing of the last binding */
+		spin_lock_irq(&nd->frag_lock);
+		rpmsg_frag_rx_reset(&nd->frag_rx);
+		spin_unlock_irq(&nd->frag_lock);
+	}
 	ret = rpmsg_eth_link_start(&nd->link, chan, rpdev,
 				   &rpmsg_eth_nd_link_ops);
 	if (ret)
@@ -599,7 +605,6 @@ int rpmsg_eth_netdev_probe(struct rpmsg_eth_chan *chan,
 		nd->frag_tx.frames_oversize = was.frames_oversize;
 		nd->frag_tx.frames_runt = was.frames_runt;
 		spin_lock_irq(&nd->frag_lock);
-		rpmsg_frag_rx_reset(&nd->frag_rx);
 		len = rpmsg_frag_neg_start(&nd->frag_neg, nd_now_ms(),
 					   get_random_u32(), msg, sizeof(msg));
 		spin_unlock_irq(&nd->frag_lock);
@@ -638,12 +643,8 @@ void rpmsg_eth_netdev_remove(struct rpmsg_eth_chan *chan)
 	nd_update_carrier(nd);
 	/* the receive callback does not run after this */
 	rpmsg_eth_link_stop(&nd->link);
-	if (chan->frag) {
+	if (chan->frag)
 		cancel_delayed_work_sync(&nd->frag_work);
-		spin_lock_irq(&nd->frag_lock);
-		rpmsg_frag_rx_reset(&nd->frag_rx);
-		spin_unlock_irq(&nd->frag_lock);
-	}
 	if (chan->loglevel >= RPMSG_ETH_LOG_EVENT)
 		netdev_info(ndev, "%s went away\n", chan->name);
 	rpmsg_eth_unbound(chan);
