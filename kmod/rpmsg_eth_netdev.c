@@ -662,6 +662,7 @@ static void nd_free(struct rpmsg_eth_chan *chan)
 		unregister_netdev(nd->ndev);
 	kfree(nd->frag_buf);
 	free_netdev(nd->ndev);
+	kfree(nd);
 	chan->netdev_fe = NULL;
 }
 

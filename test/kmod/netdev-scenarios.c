@@ -107,18 +107,33 @@ static void nd_ifreq(struct ifreq *ifr, const char *iface)
 	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", iface);
 }
 
+/* `ip link set IFACE up`, IPv6 off (its autoconfiguration adds frames). */
+static void nd_link_up(const char *iface)
+{
+	struct ifreq ifr;
+	char path[128];
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", iface);
+	if (exists(path) && write_text(path, "1"))
+		fail("disabling IPv6 on %s", iface);
+	nd_ifreq(&ifr, iface);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
+		fail("flags of %s: %s", iface, strerror(errno));
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		fail("%s up: %s", iface, strerror(errno));
+	close(s);
+}
+
 /* `ip addr add ADDR/24 dev IFACE; ip link set IFACE up`, IPv6 off. */
 static void nd_iface_up(const char *iface, const char *addr)
 {
 	struct sockaddr_in *sin;
 	struct ifreq ifr;
-	char path[128];
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	/* IPv6 autoconfiguration would add frames to the counts */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", iface);
-	if (exists(path) && write_text(path, "1"))
-		fail("disabling IPv6 on %s", iface);
+	nd_link_up(iface);
 	nd_ifreq(&ifr, iface);
 	sin = (struct sockaddr_in *)&ifr.ifr_addr;
 	sin->sin_family = AF_INET;
@@ -128,11 +143,6 @@ static void nd_iface_up(const char *iface, const char *addr)
 	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
 	if (ioctl(s, SIOCSIFNETMASK, &ifr))
 		fail("netmask on %s: %s", iface, strerror(errno));
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		fail("flags of %s: %s", iface, strerror(errno));
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		fail("%s up: %s", iface, strerror(errno));
 	close(s);
 }
 
@@ -160,7 +170,7 @@ static void nd_set_mtu(const char *iface, int mtu)
 	close(s);
 }
 
-/* /sys/class/net/IFACE/carrier: 1, 0 (-1: cannot tell) */
+/* /sys/class/net/IFACE/carrier: 1, 0 (-1: cannot tell, e.g. IFACE down) */
 static int nd_carrier(const char *iface)
 {
 	char path[128], buf[16];
@@ -479,6 +489,9 @@ static void scenario_netdev_ifaces(void)
 
 	load_eth("netdev=all");
 	load_emu(NULL);
+	/* the carrier of an interface that is down cannot be read */
+	nd_link_up("rpmsg0");
+	nd_link_up("rpmsg2");
 	nd_wait_carrier("rpmsg0", 1, 5000);
 	nd_wait_carrier("rpmsg2", 1, 5000);
 	nd_check_ifaces(count);
@@ -506,6 +519,12 @@ static void scenario_netdev_ping(void)
 	for (i = 0; i < EMU_NR; i++)
 		vx_ns[i] = nd_new_ns();
 	eth_ns = nd_new_ns();
+	for (i = 0; i < EMU_NR; i++) {
+		char iface[IFNAMSIZ];
+
+		snprintf(iface, sizeof(iface), "rpmsg%d", i);
+		nd_link_up(iface);
+	}
 	nd_wait_carrier("rpmsg2", 1, 5000);
 	/* `ip link set rpmsg2 netns X` */
 	nd_link_to_ns("rpmsg2", eth_ns);
@@ -573,10 +592,10 @@ static void scenario_netdev_unbind_rmmod(void)
 
 	load_eth("netdev=all");
 	load_emu(NULL);
-	nd_wait_carrier("rpmsg0", 1, 5000);
 	vx_up(0);
 	nd_iface_up("rpmsg0", "10.99.0.1");
 	nd_iface_up("rpmsg1", "10.99.1.1");
+	nd_wait_carrier("rpmsg0", 1, 5000);
 	ns = nd_new_ns();
 	flood_eth = nd_flood("rpmsg0");
 	flood_vx = spawn("/dev/null", "frame-xfer", "--iface", "vx0", "--flood", "100000000",
@@ -630,6 +649,7 @@ static void scenario_netdev_frag(void)
 		 emu_transport);
 	insmod(emu_ko, p);
 	vx_ns = nd_new_ns();
+	nd_link_up("rpmsg0");
 	/* carrier once the remote answered the probe */
 	nd_wait_carrier("rpmsg0", 1, 5000);
 	if (nd_mtu("rpmsg0") != ND_FRAG_MTU)
