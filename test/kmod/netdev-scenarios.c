@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <linux/ethtool.h>
+#include <linux/if_arp.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -441,8 +442,29 @@ static void nd_check_ifaces(int count)
 }
 
 /*
- * vxN into namespace @vx_ns with 10.99.N.2, rpmsgN (in @eth_ns, -1: this
- * one) with 10.99.N.1, both up.
+ * The remote's MAC address on vxN: the same whenever the remote comes back,
+ * as a rebooted core's (the emulator picks a random one per load). With a
+ * new one, a remote back within linkwatch's second would meet rpmsgN's ARP
+ * entry for the old one: carrier off and on again between two of its runs
+ * flush nothing.
+ */
+static void nd_set_mac(const char *iface, int n)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	nd_ifreq(&ifr, iface);
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, "\x02\x00\x5e\x99\x00", 5);
+	ifr.ifr_hwaddr.sa_data[5] = (char)n;
+	if (s < 0 || ioctl(s, SIOCSIFHWADDR, &ifr))
+		fail("MAC address of %s: %s", iface, strerror(errno));
+	close(s);
+}
+
+/*
+ * vxN into namespace @vx_ns with 10.99.N.2 and the remote's MAC, rpmsgN (in
+ * @eth_ns, -1: this one) with 10.99.N.1, both up.
  */
 static void nd_wire(int n, int vx_ns, int eth_ns)
 {
@@ -452,6 +474,7 @@ static void nd_wire(int n, int vx_ns, int eth_ns)
 	snprintf(eth, sizeof(eth), "rpmsg%d", n);
 	nd_link_to_ns(vx, vx_ns);
 	nd_setns(vx_ns);
+	nd_set_mac(vx, n);
 	snprintf(addr, sizeof(addr), "10.99.%d.2", n);
 	nd_iface_up(vx, addr);
 	/* frag framing carries 1500; raw frames stay small anyway */
