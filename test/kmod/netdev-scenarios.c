@@ -380,6 +380,21 @@ static void nd_capture_check(int s, const char *iface, const char *from, const c
 	    rep);
 }
 
+/* One broadcast test frame of @len bytes on IFACE (a packet socket). */
+static void nd_send_frame(const char *iface, size_t len)
+{
+	static unsigned char f[2048];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+	sll.sll_ifindex = if_nametoindex(iface);
+	memset(sll.sll_addr, 0xff, 6);
+	make_frame(f, len, 0);
+	if (s < 0 || sendto(s, f, len, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)len)
+		fail("sending a %zu-byte frame on %s: %s", len, iface, strerror(errno));
+	close(s);
+}
+
 /* A child sending broadcast frames on IFACE until killed (errors ignored). */
 static pid_t nd_flood(const char *iface)
 {
@@ -660,10 +675,14 @@ static void scenario_netdev_unbind_rmmod(void)
 /*
  * frag framing on channel 0 against the emulator's frag code: MTU 1500,
  * a 1472-byte ping with DF crosses as 4 fragments each way; 1473 with DF
- * does not fit.
+ * does not fit. Then a remote that does not speak frag: no carrier until
+ * the probe gives up (1.5 s), then raw frames; what does not fit one
+ * message is dropped and counted.
  */
 static void scenario_netdev_frag(void)
 {
+	long long drops;
+	long t0;
 	char p[512];
 	int vx_ns, err;
 
@@ -692,4 +711,23 @@ static void scenario_netdev_frag(void)
 	say("frag framing, MTU %d: a 1472-byte ping with DF both ways (%lld fragments sent, %lld frames reassembled), 1473 refused",
 	    ND_FRAG_MTU, nd_ethtool_stat("rpmsg0", "frag_fragments_sent"),
 	    nd_ethtool_stat("rpmsg0", "frag_frames_reassembled"));
+
+	if (rmmod(EMU))
+		fail("rmmod " EMU ": %s", strerror(errno));
+	nd_wait_carrier("rpmsg0", 0, 5000);
+	t0 = now_ms();
+	load_emu(NULL);
+	nd_wait_carrier("rpmsg0", 1, 5000);
+	t0 = now_ms() - t0;
+	if (t0 < 1000)
+		fail("carrier on %ld ms after a raw remote came, before the probe gave up", t0);
+	nd_wire(0, vx_ns, -1);
+	nd_ping_chan(0, -1, 56, 0);
+	drops = nd_ethtool_stat("rpmsg0", "tx_drop_oversize");
+	nd_send_frame("rpmsg0", 600);
+	if (nd_ethtool_stat("rpmsg0", "tx_drop_oversize") != drops + 1)
+		fail("a 600-byte frame to a raw remote: tx_drop_oversize %lld, want %lld",
+		     nd_ethtool_stat("rpmsg0", "tx_drop_oversize"), drops + 1);
+	say("a raw remote: carrier after %ld ms (probe given up), ping, a 600-byte frame dropped as tx_drop_oversize",
+	    t0);
 }
