@@ -1,13 +1,18 @@
 /*
  * rpmsg_frag - the `frag` framing of rpmsg-eth, peer side. See rpmsg_frag.h and
  * frag/wire-spec.md; the receiver follows the spec's §4 algorithm step by step (step numbers in
- * the comments). Only <string.h> (memcpy, memset) is used from the C library.
+ * the comments). Only <string.h> (memcpy, memset) is used from the C library (<linux/string.h> in
+ * the kernel module).
  *
  * SPDX-License-Identifier: GPL-2.0-only OR BSD-3-Clause
  */
 #include "rpmsg_frag.h"
 
+#ifdef __KERNEL__
+#include <linux/string.h>
+#else
 #include <string.h>
+#endif
 
 enum { ST_IDLE = 0, ST_ASSEMBLING = 1, ST_DISCARDING = 2 };
 

@@ -11,8 +11,13 @@
 #ifndef RPMSG_FRAG_H
 #define RPMSG_FRAG_H
 
+/* Also built into the kernel module (kmod/rpmsg_eth_frag.c): no libc there. */
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
 #include <stddef.h>
 #include <stdint.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {

@@ -6,6 +6,8 @@
  *  rpmsg_eth_link.c    the channel lifetime: one binding's endpoint,
  *                      transmit queue and thread, stall detection
  *  rpmsg_eth_cdev.c    the character device front end /dev/rpmsg-eth<N>
+ *  rpmsg_eth_netdev.c  the network interface front end rpmsg<N>
+ *  rpmsg_eth_frag.c    the frag framing (frag/rpmsg_frag.c) for it
  * A front end embeds a struct rpmsg_eth_link, starts it on probe, stops it
  * on remove, and is called back through struct rpmsg_eth_link_ops.
  */
@@ -31,6 +33,13 @@ extern unsigned int rpmsg_eth_rx_queue_len;
 extern unsigned int rpmsg_eth_tx_queue_len;
 extern unsigned int rpmsg_eth_stall_ms;
 extern unsigned int rpmsg_eth_loglevel;
+extern char *rpmsg_eth_netdev_param;
+extern char *rpmsg_eth_frag_param;
+extern unsigned int rpmsg_eth_frag_mtu;
+
+/* frag framing: the MTU when nothing says otherwise, and the largest */
+#define RPMSG_ETH_FRAG_MTU_DEFAULT	1500U
+#define RPMSG_ETH_FRAG_MTU_MAX		9000U
 
 enum rpmsg_eth_loglevel {
 	RPMSG_ETH_LOG_ERR,
@@ -58,6 +67,10 @@ struct rpmsg_eth_chan {
 	u32 buf_size;		/* from the device tree; 0: unknown */
 	u32 num_bufs;		/* from the device tree; 0: unknown */
 	unsigned int index;	/* position in the table: the minor number */
+	bool netdev;		/* served as interface rpmsg<num>, not a cdev */
+	bool frag;		/* netdev with frag framing */
+	u32 frag_mtu;		/* its MTU with frag framing */
+	void *netdev_fe;	/* the netdev front end, load to unload */
 	unsigned int loglevel;
 	atomic64_t counters[RPMSG_ETH_NR_COUNTERS];
 	/* under rpmsg_eth_lock: the front end's binding, if any */
@@ -122,7 +135,8 @@ struct rpmsg_eth_link_ops {
  * @ept: the eth-dev endpoint, while bound
  * @max_payload: largest frame, bounded by the bus and RPMSG_ETH_MAX_PAYLOAD
  * @buf_size: rpmsg buffer size, 0 if unknown
- * @dead: unbound; set under @tx_lock, read with READ_ONCE elsewhere
+ * @dead: unbound; set under @tx_lock and @txq's lock, read with READ_ONCE
+ *        elsewhere
  * @stalled: the ring has not taken a frame for stall_ms (written by
  *            @tx_thread only)
  * @txq: frames waiting for a ring buffer, sent by @tx_thread
@@ -155,6 +169,7 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 			 const struct rpmsg_eth_link_ops *ops);
 void rpmsg_eth_link_stop(struct rpmsg_eth_link *link);
 int rpmsg_eth_link_xmit(struct rpmsg_eth_link *link, struct sk_buff *skb);
+void rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs);
 void rpmsg_eth_purge(struct rpmsg_eth_chan *chan, struct sk_buff_head *q,
 		     enum rpmsg_eth_counter c);
 
@@ -179,6 +194,20 @@ void rpmsg_eth_cdev_exit(void);
 int rpmsg_eth_cdev_probe(struct rpmsg_eth_chan *chan,
 			 struct rpmsg_device *rpdev);
 void rpmsg_eth_cdev_remove(struct rpmsg_device *rpdev);
+
+/*
+ * the network interface front end: interfaces exist from load to unload,
+ * probe and remove bind them (probe runs with rpmsg_eth_lock held)
+ */
+int rpmsg_eth_netdev_init(void);
+void rpmsg_eth_netdev_exit(void);
+int rpmsg_eth_netdev_probe(struct rpmsg_eth_chan *chan,
+			   struct rpmsg_device *rpdev);
+void rpmsg_eth_netdev_remove(struct rpmsg_eth_chan *chan);
+
+/* rpmsg_eth_frag.c: frag/rpmsg_frag.c, and what the front end asks of it */
+struct rpmsg_frag_rx;
+bool rpmsg_eth_frag_rx_assembling(const struct rpmsg_frag_rx *rx);
 
 /* called by a front end once its binding is gone from chan->binding */
 void rpmsg_eth_unbound(struct rpmsg_eth_chan *chan);

@@ -21,6 +21,9 @@
  * without the owner (6.4). The module needs neither cdev_set_parent()
  * (4.11) nor compat_ptr_ioctl() (5.4): its one character device lives as
  * long as the module, and its compat_ioctl is its own.
+ * Netdev mode (rpmsg_eth_netdev.c) is written for 4.11 and later (void
+ * ndo_get_stats64, net_device.max_mtu, get_random_u32()); it meets
+ * netif_rx() serving every context (5.18).
  */
 #ifndef RPMSG_ETH_COMPAT_H
 #define RPMSG_ETH_COMPAT_H
@@ -29,6 +32,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/eventpoll.h>
+#include <linux/netdevice.h>
 #include <linux/poll.h>
 #include <linux/rpmsg.h>
 
@@ -118,6 +122,16 @@ static inline size_t rpmsg_eth_get_mtu(struct rpmsg_endpoint *ept)
 	return mtu > 0 ? mtu : 0;
 #else
 	return 0;
+#endif
+}
+
+/* Hand a received frame to the stack from any context. */
+static inline int rpmsg_eth_netif_rx(struct sk_buff *skb)
+{
+#if RPMSG_ETH_BEFORE(5, 18, 0)
+	return in_interrupt() ? netif_rx(skb) : netif_rx_ni(skb);
+#else
+	return netif_rx(skb);
 #endif
 }
 

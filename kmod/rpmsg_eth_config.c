@@ -3,11 +3,16 @@
  * The channel table of rpmsg_eth: from the channels parameter when it is
  * set, else from the board's rpmsg node in the device tree (README.md,
  * "Channel table from the device tree"). Printed once at load, one line
- * per channel, so the log says what the module serves.
+ * per channel, so the log says what the module serves. Then how each
+ * channel is served: character device (default) or network interface,
+ * raw or frag framing (README.md, "Netdev mode"), from the netdev, frag
+ * and frag_mtu parameters, else from the node's eth-dev-mode,
+ * eth-dev-framing and eth-dev-frag-mtu properties.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/if_ether.h>
 #include <linux/kernel.h>
 #include <linux/of.h>
 #include <linux/slab.h>
@@ -78,6 +83,47 @@ static bool rpmsg_eth_buf_size_ok(u32 size)
 			 size <= RPMSG_ETH_MAX_BUF_SIZE);
 }
 
+/*
+ * Entry @i of string list @prop of @np: one entry per channel, or a single
+ * entry for every channel. NULL when the property is absent.
+ */
+static const char *rpmsg_eth_dt_string(struct device_node *np,
+				       const char *prop, int i)
+{
+	const char *val;
+	int n = of_property_count_strings(np, prop);
+
+	if (n <= 0 || of_property_read_string_index(np, prop, n == 1 ? 0 : i,
+						    &val))
+		return NULL;
+	return val;
+}
+
+/* How channel @i of @np is served (eth-dev-mode, eth-dev-framing, ...). */
+static int rpmsg_eth_config_dt_mode(struct device_node *np, int i,
+				    struct rpmsg_eth_chan *chan)
+{
+	const char *mode = rpmsg_eth_dt_string(np, "eth-dev-mode", i);
+	const char *framing = rpmsg_eth_dt_string(np, "eth-dev-framing", i);
+	int n = of_property_count_u32_elems(np, "eth-dev-frag-mtu");
+	u32 mtu;
+
+	if (mode && strcmp(mode, "netdev") && strcmp(mode, "cdev"))
+		goto bad;
+	if (framing && strcmp(framing, "frag") && strcmp(framing, "raw"))
+		goto bad;
+	chan->netdev = mode && !strcmp(mode, "netdev");
+	chan->frag = chan->netdev && framing && !strcmp(framing, "frag");
+	if (n > 0 && !of_property_read_u32_index(np, "eth-dev-frag-mtu",
+						 n == 1 ? 0 : i, &mtu))
+		chan->frag_mtu = mtu;
+	return 0;
+bad:
+	pr_err("device tree node %pOF: channel %u: eth-dev-mode \"%s\" (netdev or cdev) or eth-dev-framing \"%s\" (frag or raw) unknown\n",
+	       np, chan->num, mode ? mode : "", framing ? framing : "");
+	return -EINVAL;
+}
+
 /* The channel table of the board's rpmsg node (see README.md). */
 static int rpmsg_eth_config_dt(struct device_node *np)
 {
@@ -112,6 +158,9 @@ static int rpmsg_eth_config_dt(struct device_node *np)
 		}
 		ret = rpmsg_eth_add_chan(name, num, addr, bsize, nbufs,
 					 "device tree");
+		if (!ret)
+			ret = rpmsg_eth_config_dt_mode(np, i,
+						       &rpmsg_eth_chans[rpmsg_eth_nr_chans - 1]);
 		if (ret)
 			return ret;
 	}
@@ -200,14 +249,25 @@ static int rpmsg_eth_config_list(const char *list, bool remote)
 	return ret;
 }
 
-static int rpmsg_eth_config_from_dt(void)
+/* The device tree's rpmsg node, or NULL. */
+static struct device_node *rpmsg_eth_dt_node(unsigned int *which)
 {
 	struct device_node *np = NULL;
 	unsigned int i;
-	int ret;
 
 	for (i = 0; !np && i < ARRAY_SIZE(rpmsg_eth_dt_compat); i++)
 		np = of_find_compatible_node(NULL, NULL, rpmsg_eth_dt_compat[i]);
+	*which = i - 1;
+	return np;
+}
+
+static int rpmsg_eth_config_from_dt(void)
+{
+	struct device_node *np;
+	unsigned int i;
+	int ret;
+
+	np = rpmsg_eth_dt_node(&i);
 	if (!np) {
 		pr_err("no channels: the device tree has no rpmsg node and the channels parameter is empty\n");
 		return -ENODEV;
@@ -215,9 +275,106 @@ static int rpmsg_eth_config_from_dt(void)
 	ret = rpmsg_eth_config_dt(np);
 	if (!ret)
 		pr_info("%u channels from device tree node %pOF (%s)\n",
-			rpmsg_eth_nr_chans, np, rpmsg_eth_dt_compat[i - 1]);
+			rpmsg_eth_nr_chans, np, rpmsg_eth_dt_compat[i]);
 	of_node_put(np);
 	return ret;
+}
+
+static bool *rpmsg_eth_chan_flag(struct rpmsg_eth_chan *chan, size_t field)
+{
+	return (bool *)((char *)chan + field);
+}
+
+/*
+ * The netdev or frag parameter @list ("all" or channel-nums "0,3,5") into
+ * each channel's flag at byte offset @field; set @field only where the
+ * channel is a netdev if @netdev_only.
+ */
+static int rpmsg_eth_config_select(const char *what, const char *list,
+				   size_t field, bool netdev_only)
+{
+	struct rpmsg_eth_chan *chan;
+	char *copy, *rest, *entry;
+	unsigned int i;
+	bool all;
+	u32 num;
+	int ret = 0;
+
+	all = !strcmp(list, "all");
+	for (i = 0; i < rpmsg_eth_nr_chans; i++) {
+		chan = &rpmsg_eth_chans[i];
+		*rpmsg_eth_chan_flag(chan, field) = all && (!netdev_only || chan->netdev);
+	}
+	if (all)
+		return 0;
+	copy = kstrdup(list, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	rest = copy;
+	while (!ret && (entry = strsep(&rest, ","))) {
+		entry = strim(entry);
+		if (!*entry)
+			continue;
+		ret = -EINVAL;
+		if (kstrtou32(entry, 0, &num)) {
+			pr_err("%s: \"%s\" is not a channel-num (want all or NUM,NUM,...)\n",
+			       what, entry);
+			break;
+		}
+		for (i = 0; i < rpmsg_eth_nr_chans; i++) {
+			chan = &rpmsg_eth_chans[i];
+			if (chan->num != num)
+				continue;
+			if (netdev_only && !chan->netdev) {
+				pr_err("%s: channel %u is not in netdev mode\n",
+				       what, num);
+				break;
+			}
+			*rpmsg_eth_chan_flag(chan, field) = true;
+			ret = 0;
+		}
+		if (ret && i == rpmsg_eth_nr_chans)
+			pr_err("%s: no channel %u is configured\n", what, num);
+	}
+	kfree(copy);
+	return ret;
+}
+
+/* netdev, frag, frag_mtu: the parameters, where set, win over the DT. */
+static int rpmsg_eth_config_modes(void)
+{
+	struct rpmsg_eth_chan *chan;
+	unsigned int i;
+	int ret;
+
+	if (rpmsg_eth_netdev_param && *rpmsg_eth_netdev_param) {
+		ret = rpmsg_eth_config_select("netdev", rpmsg_eth_netdev_param,
+					      offsetof(struct rpmsg_eth_chan, netdev),
+					      false);
+		if (ret)
+			return ret;
+	}
+	if (rpmsg_eth_frag_param && *rpmsg_eth_frag_param) {
+		ret = rpmsg_eth_config_select("frag", rpmsg_eth_frag_param,
+					      offsetof(struct rpmsg_eth_chan, frag),
+					      true);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < rpmsg_eth_nr_chans; i++) {
+		chan = &rpmsg_eth_chans[i];
+		chan->frag = chan->frag && chan->netdev;
+		if (!chan->frag_mtu || rpmsg_eth_frag_mtu != RPMSG_ETH_FRAG_MTU_DEFAULT)
+			chan->frag_mtu = rpmsg_eth_frag_mtu;
+		if (chan->frag && (chan->frag_mtu < ETH_MIN_MTU ||
+				   chan->frag_mtu > RPMSG_ETH_FRAG_MTU_MAX)) {
+			pr_err("channel %u: frag MTU %u is outside %u..%u\n",
+			       chan->num, chan->frag_mtu, ETH_MIN_MTU,
+			       RPMSG_ETH_FRAG_MTU_MAX);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static void rpmsg_eth_config_print(void)
@@ -258,6 +415,8 @@ int rpmsg_eth_config(void)
 	}
 	if (!ret && rpmsg_eth_remote_addrs_param)
 		ret = rpmsg_eth_config_list(rpmsg_eth_remote_addrs_param, true);
+	if (!ret)
+		ret = rpmsg_eth_config_modes();
 	if (ret) {
 		rpmsg_eth_config_free();
 		return ret;

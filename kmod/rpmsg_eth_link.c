@@ -221,6 +221,21 @@ static int rpmsg_eth_send_wait(struct rpmsg_eth_link *link,
 	return ret;
 }
 
+/*
+ * The head of txq, which only the thread removes. Under the queue's lock:
+ * rpmsg_eth_link_queue() appends from any context, without tx_lock.
+ */
+static struct sk_buff *rpmsg_eth_txq_head(struct rpmsg_eth_link *link)
+{
+	unsigned long flags;
+	struct sk_buff *skb;
+
+	spin_lock_irqsave(&link->txq.lock, flags);
+	skb = skb_peek(&link->txq);
+	spin_unlock_irqrestore(&link->txq.lock, flags);
+	return skb;
+}
+
 static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 {
 	struct sk_buff *skb;
@@ -228,7 +243,7 @@ static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 
 	for (;;) {
 		mutex_lock(&link->tx_lock);
-		skb = link->dead ? NULL : skb_peek(&link->txq);
+		skb = link->dead ? NULL : rpmsg_eth_txq_head(link);
 		ret = skb ? rpmsg_eth_send(link, skb) : 0;
 		mutex_unlock(&link->tx_lock);
 		if (!skb)
@@ -264,6 +279,30 @@ static int rpmsg_eth_tx_thread(void *data)
 		rpmsg_eth_tx_drain(link);
 	}
 	return 0;
+}
+
+/*
+ * Queue the messages of @msgs (emptied) for the thread, back to back, in
+ * any context: the netdev front end transmits from softirq and answers
+ * from the receive callback. The caller bounds the queue (through
+ * rpmsg_eth_link_tx_room()). Once the link is stopped they are dropped as
+ * tx_drop_dead.
+ */
+void rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs)
+{
+	unsigned long flags;
+	bool dead;
+
+	/* dead is set under txq.lock too: after that nothing is queued */
+	spin_lock_irqsave(&link->txq.lock, flags);
+	dead = link->dead;
+	if (!dead)
+		skb_queue_splice_tail_init(msgs, &link->txq);
+	spin_unlock_irqrestore(&link->txq.lock, flags);
+	if (dead)
+		rpmsg_eth_purge(link->chan, msgs, TX_DROP_DEAD);
+	else
+		wake_up(&link->tx_thread_wait);
 }
 
 /*
@@ -338,6 +377,9 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 	link->chan = chan;
 	link->ops = ops;
 	link->rpdev = rpdev;
+	/* a netdev's link is started again after each unbind */
+	link->dead = false;
+	link->stalled = false;
 	skb_queue_head_init(&link->txq);
 	mutex_init(&link->tx_lock);
 	init_waitqueue_head(&link->tx_thread_wait);
@@ -374,8 +416,12 @@ destroy:
  */
 void rpmsg_eth_link_stop(struct rpmsg_eth_link *link)
 {
+	unsigned long flags;
+
 	mutex_lock(&link->tx_lock);
+	spin_lock_irqsave(&link->txq.lock, flags);
 	WRITE_ONCE(link->dead, true);
+	spin_unlock_irqrestore(&link->txq.lock, flags);
 	mutex_unlock(&link->tx_lock);
 	/* a thread waiting for ring room sees dead and returns */
 	wake_up(&link->tx_thread_wait);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rpmsg_eth: the eth-dev endpoint of each configured rpmsg channel as a
- * character device /dev/rpmsg-eth<channel-num>, one message per frame.
+ * character device /dev/rpmsg-eth<channel-num>, one message per frame, or
+ * (netdev mode) as a network interface rpmsg<channel-num>.
  * The user-space API is described in rpmsg_eth_api.h, the configuration
  * and the coexistence with the board's own rpmsg drivers in README.md,
  * how the parts fit in rpmsg_eth.h.
@@ -54,6 +55,19 @@ MODULE_PARM_DESC(stall_ms,
 unsigned int rpmsg_eth_loglevel;
 module_param_named(loglevel, rpmsg_eth_loglevel, uint, 0444);
 MODULE_PARM_DESC(loglevel, "initial loglevel of every device: 0 errors, 1 events, 2 frames");
+
+char *rpmsg_eth_netdev_param;
+module_param_named(netdev, rpmsg_eth_netdev_param, charp, 0444);
+MODULE_PARM_DESC(netdev,
+		 "channels served as network interfaces rpmsg<N>: all, or channel-nums 0,3,5 (default: the device tree's eth-dev-mode, else character devices)");
+char *rpmsg_eth_frag_param;
+module_param_named(frag, rpmsg_eth_frag_param, charp, 0444);
+MODULE_PARM_DESC(frag,
+		 "netdev channels with frag framing: all, or channel-nums (default: the device tree's eth-dev-framing, else raw)");
+unsigned int rpmsg_eth_frag_mtu = RPMSG_ETH_FRAG_MTU_DEFAULT;
+module_param_named(frag_mtu, rpmsg_eth_frag_mtu, uint, 0444);
+MODULE_PARM_DESC(frag_mtu,
+		 "MTU of frag framing (default 1500, at most 9000; 1500 leaves the device tree's eth-dev-frag-mtu in force)");
 
 const char * const rpmsg_eth_counter_names[RPMSG_ETH_NR_COUNTERS] = {
 	"rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
@@ -112,14 +126,23 @@ static int rpmsg_eth_probe(struct rpmsg_device *rpdev)
 			 chan->name);
 		return -EPROBE_DEFER;
 	}
-	ret = rpmsg_eth_cdev_probe(chan, rpdev);
+	if (chan->netdev)
+		ret = rpmsg_eth_netdev_probe(chan, rpdev);
+	else
+		ret = rpmsg_eth_cdev_probe(chan, rpdev);
 	mutex_unlock(&rpmsg_eth_lock);
 	return ret;
 }
 
 static void rpmsg_eth_remove(struct rpmsg_device *rpdev)
 {
-	rpmsg_eth_cdev_remove(rpdev);
+	/* probe found it by this name: the table does not change */
+	struct rpmsg_eth_chan *chan = rpmsg_eth_find_chan(rpdev->id.name);
+
+	if (chan->netdev)
+		rpmsg_eth_netdev_remove(chan);
+	else
+		rpmsg_eth_cdev_remove(rpdev);
 }
 
 static struct rpmsg_driver rpmsg_eth_driver = {
@@ -155,11 +178,17 @@ static int __init rpmsg_eth_init(void)
 	ret = rpmsg_eth_cdev_init();
 	if (ret)
 		goto free_ids;
-	ret = register_rpmsg_driver(&rpmsg_eth_driver);
+	/* the interfaces exist, carrier off, before their channels bind */
+	ret = rpmsg_eth_netdev_init();
 	if (ret)
 		goto cdev_exit;
+	ret = register_rpmsg_driver(&rpmsg_eth_driver);
+	if (ret)
+		goto netdev_exit;
 	return 0;
 
+netdev_exit:
+	rpmsg_eth_netdev_exit();
 cdev_exit:
 	rpmsg_eth_cdev_exit();
 free_ids:
@@ -178,12 +207,13 @@ static void __exit rpmsg_eth_exit(void)
 	/* a rebind queued before must not run while the driver goes */
 	cancel_work_sync(&rpmsg_eth_rebind_work);
 	unregister_rpmsg_driver(&rpmsg_eth_driver);
+	rpmsg_eth_netdev_exit();
 	rpmsg_eth_cdev_exit();
 	kfree(rpmsg_eth_driver.id_table);
 	rpmsg_eth_config_free();
 }
 module_exit(rpmsg_eth_exit);
 
-MODULE_DESCRIPTION("rpmsg eth-dev endpoints as frame character devices");
+MODULE_DESCRIPTION("rpmsg eth-dev endpoints as frame character devices or network interfaces");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(RPMSG_ETH_VERSION);

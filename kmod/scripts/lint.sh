@@ -28,6 +28,7 @@ export KDIR=${KDIR:-/lib/modules/$kver/build}
 fail=0
 
 # --- 1. W=1 C=1 build in a scratch copy, so every file is compiled -------
+# (frag/rpmsg_frag.c, which the module and the emulator build in, with it)
 out=$("$here/build-rpmsg-core.sh" "$cache/rpmsg-core" 2>&1) ||
 	die "building the rpmsg core failed: $out"
 mkdir -p "$cache/lint"
@@ -78,7 +79,7 @@ copy_sources "$cache/lint/kmod"
 build_all "$kver" "$KDIR" "$cache/lint/kmod" modules \
 	KBUILD_EXTRA_SYMBOLS="$cache/rpmsg-core/Module.symvers" \
 	RPMSG_ETH_CFLAGS="$("$here/build-rpmsg-core.sh" --cflags)" \
-	RPMSG_SRC_DIR="$cache/rpmsg-core"
+	RPMSG_SRC_DIR="$cache/rpmsg-core" RPMSG_FRAG_DIR="$repo/frag"
 
 # The user-space API header must compile on its own in user space.
 echo "== user-space compile of rpmsg_eth_api.h"
@@ -121,7 +122,7 @@ kdir612=$(KERNEL_SOURCE=linux-source-6.12 "$repo/test/kmod/kernel/build.sh" x86_
 ver612=$(make -s -C "$kdir612" kernelversion 2>/dev/null)
 copy_sources "$cache/lint/kmod-6.12"
 build_all "$ver612 (compile only)" "$kdir612" "$cache/lint/kmod-6.12" \
-	RPMSG_SRC_DIR="$kdir612/source/drivers/rpmsg" OBJECTS
+	RPMSG_SRC_DIR="$kdir612/source/drivers/rpmsg" RPMSG_FRAG_DIR="$repo/frag" OBJECTS
 
 if [ "$fail" = 0 ]; then
 	echo "lint: OK (W=1 C=1 against $KDIR and $ver612, checkpatch --strict)"

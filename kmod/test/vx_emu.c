@@ -22,7 +22,8 @@
  * that stops taking messages without going away.
  *
  * transport=irq replaces the virtio rings with an rpmsg backend that
- * delivers in hard-IRQ context (vx_emu_irq.c).
+ * delivers in hard-IRQ context (vx_emu_irq.c). framing=frag makes the
+ * remote speak the frag framing (vx_emu_frag.c).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,6 +44,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/workqueue.h>
 
+#include "rpmsg_frag.h"
 #include "vx_emu.h"
 #include "vx_emu_compat.h"
 
@@ -93,7 +95,13 @@ module_param(transport, charp, 0444);
 MODULE_PARM_DESC(transport,
 		 "virtio: vrings as the board's platform driver (default); irq: an rpmsg backend delivering in hard-IRQ context");
 
+static char *framing = "raw";
+module_param(framing, charp, 0444);
+MODULE_PARM_DESC(framing,
+		 "raw: one message per frame (default); frag: the remote speaks frag framing (frag/wire-spec.md), vx<N> MTU up to 9000");
+
 static bool emu_irq_mode;
+static bool emu_frag_mode;
 static bool stall;
 
 bool emu_stalled(void)
@@ -275,32 +283,67 @@ static struct emu_chan *emu_chan_by_eth(struct emu_vdev *ev, u32 addr)
 	return NULL;
 }
 
-/* A message from Linux to an eth-dev endpoint: a frame received on vx<N>. */
-void emu_deliver_frame(struct emu_chan *ch, const void *data,
-		       unsigned int len)
+/* A frame for vx<N>'s stack, or NULL when it is dropped (counted). */
+struct sk_buff *emu_frame_skb(struct emu_chan *ch, const void *data,
+			      unsigned int len)
 {
 	struct net_device *ndev = ch->ndev;
 	struct sk_buff *skb;
 
 	if (len < ETH_HLEN) {
 		atomic64_inc(&ch->rx_length_errors);
-		return;
+		return NULL;
 	}
 	if (!netif_running(ndev)) {
 		atomic64_inc(&ch->rx_dropped);
-		return;
+		return NULL;
 	}
 	skb = netdev_alloc_skb_ip_align(ndev, len);
 	if (!skb) {
 		atomic64_inc(&ch->rx_dropped);
-		return;
+		return NULL;
 	}
 	skb_put_data(skb, data, len);
 	skb->protocol = eth_type_trans(skb, ndev);
+	return skb;
+}
+
+/* Hand @skb to vx<N>'s stack (not with interrupts disabled). */
+void emu_frame_up(struct emu_chan *ch, struct sk_buff *skb)
+{
 	atomic64_inc(&ch->rx_packets);
-	atomic64_add(len, &ch->rx_bytes);
+	atomic64_add(skb->len + ETH_HLEN, &ch->rx_bytes);
 	if (netif_rx(skb) != NET_RX_SUCCESS)
 		atomic64_inc(&ch->rx_dropped);
+}
+
+/* A message from Linux to an eth-dev endpoint: a frame received on vx<N>. */
+void emu_deliver_frame(struct emu_chan *ch, const void *data,
+		       unsigned int len)
+{
+	struct sk_buff *skb;
+
+	if (ch->frag) {
+		emu_frag_rx(ch, data, len);
+		return;
+	}
+	skb = emu_frame_skb(ch, data, len);
+	if (skb)
+		emu_frame_up(ch, skb);
+}
+
+/* Queue messages for Linux, back to back, and kick the sending side. */
+void emu_queue_msgs(struct emu_chan *ch, struct sk_buff_head *msgs)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ch->txq.lock, flags);
+	skb_queue_splice_tail_init(msgs, &ch->txq);
+	spin_unlock_irqrestore(&ch->txq.lock, flags);
+	if (emu_irq_mode)
+		emu_irq_kick_rx(ch);
+	else
+		schedule_work(&ch->ev->rx_work);
 }
 
 /* Consume what Linux sent; returns true if the budget ran out. */
@@ -596,6 +639,7 @@ static netdev_tx_t emu_ndo_start_xmit(struct sk_buff *skb,
 {
 	struct emu_netpriv *priv = netdev_priv(ndev);
 	struct emu_chan *ch = priv->ch;
+	struct sk_buff_head msgs;
 
 	/* irq: ch->irq stays while announced (see emu_irq_remove()) */
 	if (!READ_ONCE(ch->announced) ||
@@ -609,13 +653,19 @@ static netdev_tx_t emu_ndo_start_xmit(struct sk_buff *skb,
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	skb_queue_tail(&ch->txq, skb);
+	__skb_queue_head_init(&msgs);
+	if (!ch->frag) {
+		__skb_queue_tail(&msgs, skb);
+	} else if (emu_frag_msgs(ch, skb, &msgs)) {
+		dev_consume_skb_any(skb);
+	} else {
+		atomic64_inc(&ch->tx_dropped);
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	emu_queue_msgs(ch, &msgs);
 	if (skb_queue_len(&ch->txq) >= EMU_TXQ_LEN)
 		netif_stop_queue(ndev);
-	if (emu_irq_mode)
-		emu_irq_kick_rx(ch);
-	else
-		schedule_work(&ch->ev->rx_work);
 	return NETDEV_TX_OK;
 }
 
@@ -663,7 +713,7 @@ static int emu_chan_netdev(struct emu_chan *ch)
 	ndev->mtu = 512 - sizeof(struct emu_rpmsg_hdr) - ETH_HLEN;
 	ndev->min_mtu = ETH_MIN_MTU;
 	/* allow larger MTUs so tests can make frames that must be dropped */
-	ndev->max_mtu = EMU_MAX_MTU;
+	ndev->max_mtu = ch->frag ? RPMSG_FRAG_MAX_FRAME - ETH_HLEN : EMU_MAX_MTU;
 	eth_hw_addr_random(ndev);
 	SET_NETDEV_DEV(ndev, &emu_pdev->dev);
 	netif_carrier_off(ndev);
@@ -810,6 +860,7 @@ static void emu_free_all(void)
 	}
 	for (i = 0; i < emu_nr_chans; i++) {
 		skb_queue_purge(&emu_chans[i]->txq);
+		emu_frag_free(emu_chans[i]);
 		kfree(emu_chans[i]);
 	}
 	emu_nr_vdevs = 0;
@@ -874,10 +925,18 @@ static int __init emu_init(void)
 		pr_err("transport must be virtio or irq, not %s\n", transport);
 		return -EINVAL;
 	}
+	if (!strcmp(framing, "frag")) {
+		emu_frag_mode = true;
+	} else if (strcmp(framing, "raw")) {
+		pr_err("framing must be raw or frag, not %s\n", framing);
+		return -EINVAL;
+	}
 	emu_pdev = platform_device_register_full(&info);
 	if (IS_ERR(emu_pdev))
 		return PTR_ERR(emu_pdev);
 	ret = emu_parse_channels();
+	for (i = 0; !ret && emu_frag_mode && i < emu_nr_chans; i++)
+		ret = emu_frag_add(emu_chans[i]);
 	if (ret)
 		goto fail;
 	/* netdevs first: a channel is announced only once vx<N> exists */

@@ -21,6 +21,7 @@
 
 struct emu_vdev;
 struct emu_irq;
+struct emu_frag;
 
 /* One channel of the remote: its eth-dev endpoint is netdev vx<num>. */
 struct emu_chan {
@@ -33,7 +34,8 @@ struct emu_chan {
 	u32 ns_addr;		/* the address announced for the channel */
 	bool announced;
 	struct net_device *ndev;
-	struct sk_buff_head txq;	/* frames from vx<N> waiting for Linux */
+	struct emu_frag *frag;		/* framing=frag: the channel's state */
+	struct sk_buff_head txq;	/* messages from vx<N> waiting for Linux */
 	atomic64_t tx_packets, tx_bytes, tx_dropped, tx_oversize;
 	atomic64_t rx_packets, rx_bytes, rx_dropped, rx_length_errors;
 };
@@ -46,6 +48,19 @@ bool emu_stalled(void);
 /* a message from Linux to an eth-dev endpoint: a frame received on vx<N> */
 void emu_deliver_frame(struct emu_chan *ch, const void *data,
 		       unsigned int len);
+/* a frame for vx<N>'s stack; NULL when dropped (counted) */
+struct sk_buff *emu_frame_skb(struct emu_chan *ch, const void *data,
+			      unsigned int len);
+void emu_frame_up(struct emu_chan *ch, struct sk_buff *skb);
+/* queue messages (emptied) for Linux, back to back */
+void emu_queue_msgs(struct emu_chan *ch, struct sk_buff_head *msgs);
+
+/* framing=frag (vx_emu_frag.c) */
+int emu_frag_add(struct emu_chan *ch);
+void emu_frag_free(struct emu_chan *ch);
+void emu_frag_rx(struct emu_chan *ch, const void *data, unsigned int len);
+bool emu_frag_msgs(struct emu_chan *ch, struct sk_buff *skb,
+		   struct sk_buff_head *msgs);
 
 int emu_irq_add(struct emu_chan *ch);
 void emu_irq_remove(struct emu_chan *ch);

@@ -56,6 +56,8 @@ static const char *eth_ko, *emu_ko, *core_dir, *bin_dir = ".", *expect_table;
 static const char *eth_params = "channels=" EMU_CHANNELS;
 static const char *emu_transport = "virtio";
 static int init_mode, want_kasan;
+/* the channel the DT serves as a netdev (ppc: run.sh adds it), its MTU */
+static int dt_netdev_chan = -1, dt_netdev_mtu;
 
 /* ---- reporting ---- */
 
@@ -458,6 +460,20 @@ static void scenario_dt_table(void)
 	say("channel table from the device tree, as printed by rpmsg_eth:");
 	for (line = strtok_r(got, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		say("  %s", line);
+	if (dt_netdev_chan >= 0) {
+		char iface[IFNAMSIZ], path[64];
+
+		/* eth-dev-mode of the DT: that channel only, as an interface */
+		snprintf(iface, sizeof(iface), "rpmsg%d", dt_netdev_chan);
+		snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", iface);
+		if (!exists(path) || read_num("%s", path) != dt_netdev_mtu)
+			fail("the DT's netdev channel: %s %s, want MTU %d", iface,
+			     exists(path) ? "has another MTU" : "is missing", dt_netdev_mtu);
+		if (exists("/sys/class/net/rpmsg0"))
+			fail("rpmsg0 exists: the DT has channel 0 as a character device");
+		say("DT eth-dev-mode/-framing/-frag-mtu: %s, frag framing, MTU %d; the others character devices",
+		    iface, dt_netdev_mtu);
+	}
 	load_emu(NULL);
 	wait_devices(EMU_NR, 5000);
 	fd = open_dev(0, 0);
@@ -943,6 +959,8 @@ static void scenario_debug_active(void)
 	}
 }
 
+#include "netdev-scenarios.c"
+
 struct scenario {
 	const char *name;
 	void (*fn)(void);
@@ -966,6 +984,11 @@ static const struct scenario scenarios[] = {
 	{ "late_device", scenario_late_device, "virtio" },
 	{ "ring_full_rate_virtio", ring_full_rate, "virtio" },
 	{ "ring_full_rate_irq", ring_full_rate, "irq" },
+	/* netdev mode: the module's own interfaces rpmsg<N> */
+	{ "netdev_ifaces", scenario_netdev_ifaces, "virtio" },
+	{ "netdev_ping_irq", scenario_netdev_ping, "irq" },
+	{ "netdev_unbind_rmmod", scenario_netdev_unbind_rmmod, "virtio" },
+	{ "netdev_frag", scenario_netdev_frag, "virtio" },
 	{ "kmemleak", scenario_kmemleak, "virtio" },
 	{ "debug_active", scenario_debug_active, "virtio" },
 };
@@ -1086,6 +1109,8 @@ static void init_guest(void)
 			expect_table = strdup(v);
 		else if (!strcmp(line, "kasan"))
 			want_kasan = atoi(v);
+		else if (!strcmp(line, "dt_netdev"))
+			sscanf(v, "%d:%d", &dt_netdev_chan, &dt_netdev_mtu);
 	}
 }
 

@@ -128,7 +128,7 @@ build_module() {
 	cp "$src"/*.c "$src"/Kbuild "$dst"/
 	cp "$src"/*.h "$dst"/ 2>/dev/null || true
 	make -C "$kdir" M="$dst" -j"$jobs" "${make_args[@]}" RPMSG_SRC_DIR="$rpmsg_src" \
-		modules >"$dst/build.log" 2>&1 || {
+		RPMSG_FRAG_DIR="$repo/frag" modules >"$dst/build.log" 2>&1 || {
 		cat "$dst/build.log" >&2
 		die "building $name failed"
 	}
@@ -231,6 +231,8 @@ build_initramfs_ppc() {
 	node=$(fdtget -l "$lanta" /soc@ffe000000 | grep -x rpmsg >/dev/null && echo /soc@ffe000000/rpmsg) ||
 		die "config/lanta.dts has no /soc@ffe000000/rpmsg node"
 	expected_table "$lanta" "$node" >"$root/expected-table"
+	# the DT's last channel in netdev mode with frag framing (build_dtb_ppc)
+	read -ra dt_nums <<<"$(fdtget -t u "$lanta" "$node" channel-num)"
 	kasan=$(grep -q '^CONFIG_KASAN=y' "$kdir/.config" && echo 1 || echo 0)
 	cat >"$root/kmod-test.conf" <<-EOF
 		rpmsg_eth=/lib/modules/rpmsg_eth.ko
@@ -240,15 +242,31 @@ build_initramfs_ppc() {
 		eth_params=
 		expect_table=/expected-table
 		kasan=$kasan
+		dt_netdev=${dt_nums[-1]}:9000
 	EOF
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$build/initramfs.cpio.gz"
 }
 
 # (log_buf_len: the scenarios read the whole kernel log, boot included.)
 
+# dt_modes N: the netdev-mode properties for N channels: the last one a
+# netdev with frag framing and MTU 9000, the others character devices.
+dt_modes() {
+	local i mode=() framing=() mtu=()
+	for ((i = 0; i < $1; i++)); do
+		mode+=('"cdev"') framing+=('"raw"') mtu+=(1500)
+	done
+	mode[-1]='"netdev"' framing[-1]='"frag"' mtu[-1]=9000
+	local IFS=,
+	printf '\teth-dev-mode = %s;\n\teth-dev-framing = %s;\n' "${mode[*]}" "${framing[*]}"
+	IFS=' '
+	printf '\teth-dev-frag-mtu = <%s>;\n' "${mtu[*]}"
+}
+
 # ppc: QEMU's own device tree for the machine, plus lanta.dts's rpmsg node
-# (the board's channel table) at /rpmsg. QEMU uses a -dtb as it is, so
-# the dump is taken with the same kernel, initrd and command line.
+# (the board's channel table) at /rpmsg, with the netdev-mode properties
+# of dt_modes. QEMU uses a -dtb as it is, so the dump is taken with the
+# same kernel, initrd and command line.
 build_dtb_ppc() {
 	local dts=$build/guest.dts
 	"${qemu_ppc[@]}" -machine dumpdtb="$build/qemu.dtb" >/dev/null 2>&1 || true
@@ -259,6 +277,9 @@ build_dtb_ppc() {
 		dtc -q -I dtb -O dts "$build/lanta.dtb" |
 			awk '/^\t\trpmsg \{/ { on = 1 } on { sub(/^\t/, ""); print } on && /^\t\};/ { exit }'
 		echo "};"
+		echo "/ { rpmsg {"
+		dt_modes "${#dt_nums[@]}"
+		echo "}; };"
 	} >"$dts"
 	grep -q 'compatible = "fsl,nokia-rpmsg"' "$dts" || die "the rpmsg node did not make it into $dts"
 	dtc -q -I dts -O dtb -o "$build/guest.dtb" "$dts" || die "compiling $dts failed"

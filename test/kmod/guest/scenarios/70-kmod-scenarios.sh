@@ -22,6 +22,9 @@ scenario_78_compat32() {
 	KMOD_SCENARIOS_BIN=$KMOD_BIN/kmod-scenarios32 c_scenarios batch batch_fault nonblock_stall_virtio
 }
 
+# netdev mode: the module's interfaces rpmsgN (one boot, one call)
+scenario_79_netdev() { c_scenarios netdev_ifaces netdev_ping_irq netdev_unbind_rmmod netdev_frag; }
+
 # a measurement, not a check: run.sh ring_full
 scenario_ring_full_rate() { c_scenarios ring_full_rate_virtio ring_full_rate_irq; }
 
