@@ -139,8 +139,6 @@ async function runCapture(
     (channel) => onNotCaptured(channel, 1),
   );
   send(ctx, { type: 'start', interfaces: targets.map(({ channel, ifname, name }) => ({ channel, ifname, name })) });
-  // Records the native data plane could not hand over (its capture buffers full) are missed too.
-  const nativeMissedAtStart = new Map(targets.map((t) => [t.channel, t.bridge.captureMissed]));
   for (const t of targets) {
     const tap: FrameTap = {
       frame: (direction, data, dropReason, originalLength) => session.frame(t.channel, direction, data, { dropReason, originalLength }),
@@ -161,14 +159,7 @@ async function runCapture(
   ctx.sock.resume(); // for 'end'; the client sends nothing else
   onStarted(targets.map((t) => t.ifname));
   try {
-    const result = await session.done;
-    for (const t of targets) {
-      const n = t.bridge.captureMissed - (nativeMissedAtStart.get(t.channel) ?? 0);
-      if (n <= 0) continue;
-      onNotCaptured(t.channel, n);
-      result.notCaptured[String(t.channel)] = (result.notCaptured[String(t.channel)] ?? 0) + n;
-    }
-    return result;
+    return await session.done;
   } finally {
     stop.removeEventListener('abort', onStop);
     ctx.gone.removeEventListener('abort', onStop);

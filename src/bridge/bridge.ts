@@ -37,6 +37,8 @@ export class ChannelBridge implements LinkEvents, CaptureSource {
   private linkChanges = 0;
   private onLost: ((loss: EndpointLoss) => void) | undefined;
   private frameTap: FrameTap | undefined;
+  /** captureMissed when the capture started or last reported its misses. */
+  private missedReported = 0;
   private captureBuffer: Buffer | undefined;
   private tapAlive = true;
 
@@ -201,6 +203,7 @@ export class ChannelBridge implements LinkEvents, CaptureSource {
 
   setTap(tap: FrameTap | undefined): void {
     this.frameTap = tap;
+    this.missedReported = this.captureMissed;
     if (tap) this.captureBuffer ??= Buffer.alloc(CAPTURE_BUFFER);
     this.plane.setCapture(tap ? (this.captureBuffer as Buffer) : null);
     if (!tap) this.captureBuffer = undefined;
@@ -214,6 +217,10 @@ export class ChannelBridge implements LinkEvents, CaptureSource {
       if (r.reason === undefined) tap.frame(r.direction, r.data);
       else tap.frame(r.direction, r.data, DROP_REASONS[r.reason], r.originalLength);
     }
+    // Records the data plane could not keep while JavaScript was behind: missed, reported with the next batch.
+    const missed = this.captureMissed;
+    if (missed > this.missedReported) tap.missed?.(missed - this.missedReported);
+    this.missedReported = missed;
   }
 
   /**
