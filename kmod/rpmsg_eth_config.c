@@ -113,7 +113,8 @@ static int rpmsg_eth_config_dt_mode(struct device_node *np, int i,
 	if (framing && strcmp(framing, "frag") && strcmp(framing, "raw"))
 		goto bad;
 	chan->netdev = mode && !strcmp(mode, "netdev");
-	chan->frag = chan->netdev && framing && !strcmp(framing, "frag");
+	/* kept for a channel the netdev parameter makes a netdev */
+	chan->frag = framing && !strcmp(framing, "frag");
 	if (n > 0 && !of_property_read_u32_index(np, "eth-dev-frag-mtu",
 						 n == 1 ? 0 : i, &mtu))
 		chan->frag_mtu = mtu;
