@@ -120,12 +120,36 @@ struct rpmsg_eth_bus_wait {
  * @rx: a message arrived; may run in hard-IRQ context
  * @tx_room: the transmit queue has room again
  * @state_changed: the link became stalled or came back (any context)
+ * @frame_sent: optional: the last message of a frame was sent, and every
+ *              message before it (the link's thread)
  */
 struct rpmsg_eth_link_ops {
 	void (*rx)(struct rpmsg_eth_link *link, void *data, int len);
 	void (*tx_room)(struct rpmsg_eth_link *link);
 	void (*state_changed)(struct rpmsg_eth_link *link);
+	void (*frame_sent)(struct rpmsg_eth_link *link, struct sk_buff *skb);
 };
+
+/**
+ * struct rpmsg_eth_msg_cb - what a queued message is (its skb->cb)
+ * @more: a later message of the same frame follows (frag fragments)
+ * @control: carries no frame (a frag control message)
+ * @frame_len: the front end's: the length of the frame this message ends
+ *
+ * All zero: one message is one frame. Sent frames and tx_drop_dead and
+ * tx_drop_error count frames: once each, at the frame's last message.
+ */
+struct rpmsg_eth_msg_cb {
+	bool more;
+	bool control;
+	u32 frame_len;
+};
+
+static inline struct rpmsg_eth_msg_cb *rpmsg_eth_msg_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct rpmsg_eth_msg_cb) > sizeof(skb->cb));
+	return (struct rpmsg_eth_msg_cb *)skb->cb;
+}
 
 /**
  * struct rpmsg_eth_link - one binding of a channel to an rpmsg device
@@ -140,6 +164,7 @@ struct rpmsg_eth_link_ops {
  * @stalled: the ring has not taken a frame for stall_ms (written by
  *            @tx_thread only)
  * @txq: frames waiting for a ring buffer, sent by @tx_thread
+ * @frame_failed: a message of the frame being sent failed (@tx_thread)
  * @tx_lock: serializes sending; guards @dead and @ept
  * @tx_thread: drains @txq, waiting on the bus for room
  * @tx_thread_wait: wakes @tx_thread
@@ -155,6 +180,7 @@ struct rpmsg_eth_link {
 	u32 buf_size;
 	bool dead;
 	bool stalled;
+	bool frame_failed;
 	struct sk_buff_head txq;
 	struct mutex tx_lock;	/* serializes sending; guards dead, ept */
 	struct task_struct *tx_thread;
@@ -169,7 +195,7 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 			 const struct rpmsg_eth_link_ops *ops);
 void rpmsg_eth_link_stop(struct rpmsg_eth_link *link);
 int rpmsg_eth_link_xmit(struct rpmsg_eth_link *link, struct sk_buff *skb);
-void rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs);
+bool rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs);
 void rpmsg_eth_purge(struct rpmsg_eth_chan *chan, struct sk_buff_head *q,
 		     enum rpmsg_eth_counter c);
 

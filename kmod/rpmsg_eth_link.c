@@ -55,14 +55,33 @@ void rpmsg_eth_purge(struct rpmsg_eth_chan *chan, struct sk_buff_head *q,
 
 	while ((skb = skb_dequeue(q))) {
 		rpmsg_eth_count(chan, c, 1);
-		kfree_skb(skb);
+		dev_kfree_skb_any(skb);
 	}
 }
 
 /*
- * Send one frame without waiting. Returns 0 when sent, -ENOMEM when the
+ * Drop the messages of @msgs, a list no one else sees (no lock taken: it
+ * may be the caller's, set up with __skb_queue_head_init()), counting each
+ * frame once as tx_drop_dead; any context, hard IRQ included.
+ */
+static void rpmsg_eth_tx_drop_dead(struct rpmsg_eth_link *link,
+				   struct sk_buff_head *msgs)
+{
+	struct rpmsg_eth_msg_cb *cb;
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(msgs))) {
+		cb = rpmsg_eth_msg_cb(skb);
+		if (!cb->more && !cb->control)
+			rpmsg_eth_count(link->chan, TX_DROP_DEAD, 1);
+		dev_kfree_skb_any(skb);
+	}
+}
+
+/*
+ * Send one message without waiting. Returns 0 when sent, -ENOMEM when the
  * ring is full (counted once per frame by the caller), another error when
- * the bus refused the frame (counted).
+ * the bus refused the message (logged; the caller counts the frame).
  */
 static int rpmsg_eth_send(struct rpmsg_eth_link *link, struct sk_buff *skb)
 {
@@ -82,7 +101,6 @@ static int rpmsg_eth_send(struct rpmsg_eth_link *link, struct sk_buff *skb)
 	/* virtio says -ENOMEM when no tx buffer is free; others -EAGAIN */
 	if (ret == -ENOMEM || ret == -EAGAIN || ret == -EBUSY)
 		return -ENOMEM;
-	rpmsg_eth_count(chan, TX_DROP_ERROR, 1);
 	dev_err_ratelimited(&link->rpdev->dev, "sending %u bytes to 0x%x: %d\n",
 			    skb->len, chan->remote, ret);
 	return ret;
@@ -236,6 +254,30 @@ static struct sk_buff *rpmsg_eth_txq_head(struct rpmsg_eth_link *link)
 	return skb;
 }
 
+/*
+ * @skb left the queue, @ret the result of its send: a frame is counted
+ * once, at its last message, as sent or as tx_drop_error when any of its
+ * messages failed. A failed control message is only logged (its sender
+ * repeats it).
+ */
+static void rpmsg_eth_tx_done(struct rpmsg_eth_link *link, struct sk_buff *skb,
+			      int ret)
+{
+	struct rpmsg_eth_msg_cb *cb = rpmsg_eth_msg_cb(skb);
+
+	if (cb->control)
+		return;
+	if (ret)
+		link->frame_failed = true;
+	if (cb->more)
+		return;
+	if (link->frame_failed)
+		rpmsg_eth_count(link->chan, TX_DROP_ERROR, 1);
+	else if (link->ops->frame_sent)
+		link->ops->frame_sent(link, skb);
+	link->frame_failed = false;
+}
+
 static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 {
 	struct sk_buff *skb;
@@ -255,6 +297,7 @@ static void rpmsg_eth_tx_drain(struct rpmsg_eth_link *link)
 				return;
 		}
 		skb_unlink(skb, &link->txq);
+		rpmsg_eth_tx_done(link, skb, ret);
 		if (ret)
 			kfree_skb(skb);
 		else
@@ -285,10 +328,10 @@ static int rpmsg_eth_tx_thread(void *data)
  * Queue the messages of @msgs (emptied) for the thread, back to back, in
  * any context: the netdev front end transmits from softirq and answers
  * from the receive callback. The caller bounds the queue (through
- * rpmsg_eth_link_tx_room()). Once the link is stopped they are dropped as
- * tx_drop_dead.
+ * rpmsg_eth_link_tx_room()). Once the link is stopped they are dropped
+ * (frames counted as tx_drop_dead) and it returns false.
  */
-void rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs)
+bool rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs)
 {
 	unsigned long flags;
 	bool dead;
@@ -300,9 +343,10 @@ void rpmsg_eth_link_queue(struct rpmsg_eth_link *link, struct sk_buff_head *msgs
 		skb_queue_splice_tail_init(msgs, &link->txq);
 	spin_unlock_irqrestore(&link->txq.lock, flags);
 	if (dead)
-		rpmsg_eth_purge(link->chan, msgs, TX_DROP_DEAD);
+		rpmsg_eth_tx_drop_dead(link, msgs);
 	else
 		wake_up(&link->tx_thread_wait);
+	return !dead;
 }
 
 /*
@@ -315,6 +359,8 @@ int rpmsg_eth_link_xmit(struct rpmsg_eth_link *link, struct sk_buff *skb)
 {
 	int ret;
 
+	/* one message, one frame */
+	memset(rpmsg_eth_msg_cb(skb), 0, sizeof(struct rpmsg_eth_msg_cb));
 	mutex_lock(&link->tx_lock);
 	if (link->dead) {
 		ret = -EPIPE;
@@ -326,6 +372,8 @@ int rpmsg_eth_link_xmit(struct rpmsg_eth_link *link, struct sk_buff *skb)
 			ret = 0;
 		} else if (!ret) {
 			consume_skb(skb);
+		} else {
+			rpmsg_eth_count(link->chan, TX_DROP_ERROR, 1);
 		}
 	} else if (rpmsg_eth_link_tx_room(link)) {
 		/* the thread is draining: it was woken by the first frame */
@@ -363,6 +411,18 @@ static int rpmsg_eth_set_sizes(struct rpmsg_eth_link *link)
 	return 0;
 }
 
+/* Dead, under both locks: nothing is sent or queued after this. */
+static void rpmsg_eth_link_kill(struct rpmsg_eth_link *link)
+{
+	unsigned long flags;
+
+	mutex_lock(&link->tx_lock);
+	spin_lock_irqsave(&link->txq.lock, flags);
+	WRITE_ONCE(link->dead, true);
+	spin_unlock_irqrestore(&link->txq.lock, flags);
+	mutex_unlock(&link->tx_lock);
+}
+
 /*
  * Bind @link to @rpdev: create the eth-dev endpoint and the transmit thread.
  * Frames are delivered to @ops->rx from now on.
@@ -380,6 +440,7 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 	/* a netdev's link is started again after each unbind */
 	link->dead = false;
 	link->stalled = false;
+	link->frame_failed = false;
 	skb_queue_head_init(&link->txq);
 	mutex_init(&link->tx_lock);
 	init_waitqueue_head(&link->tx_thread_wait);
@@ -388,6 +449,7 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 	link->max_payload = RPMSG_ETH_MAX_PAYLOAD;
 	link->ept = rpmsg_eth_create_ept(rpdev, link, chan->name, chan->addr);
 	if (!link->ept) {
+		rpmsg_eth_link_kill(link);
 		dev_err(&rpdev->dev, "cannot create the eth-dev endpoint 0x%x of %s (address in use?)\n",
 			chan->addr, chan->name);
 		return -EBUSY;
@@ -404,8 +466,11 @@ int rpmsg_eth_link_start(struct rpmsg_eth_link *link,
 	return 0;
 
 destroy:
+	/* as rpmsg_eth_link_stop(): the receive callback may have queued */
+	rpmsg_eth_link_kill(link);
 	rpmsg_destroy_ept(link->ept);
 	link->ept = NULL;
+	rpmsg_eth_tx_drop_dead(link, &link->txq);
 	return ret;
 }
 
@@ -416,13 +481,7 @@ destroy:
  */
 void rpmsg_eth_link_stop(struct rpmsg_eth_link *link)
 {
-	unsigned long flags;
-
-	mutex_lock(&link->tx_lock);
-	spin_lock_irqsave(&link->txq.lock, flags);
-	WRITE_ONCE(link->dead, true);
-	spin_unlock_irqrestore(&link->txq.lock, flags);
-	mutex_unlock(&link->tx_lock);
+	rpmsg_eth_link_kill(link);
 	/* a thread waiting for ring room sees dead and returns */
 	wake_up(&link->tx_thread_wait);
 	kthread_stop(link->tx_thread);
@@ -430,5 +489,6 @@ void rpmsg_eth_link_stop(struct rpmsg_eth_link *link)
 	rpmsg_destroy_ept(link->ept);
 	link->ept = NULL;
 	link->rpdev = NULL;
-	rpmsg_eth_purge(link->chan, &link->txq, TX_DROP_DEAD);
+	/* dead: nothing is queued any more, the thread is gone */
+	rpmsg_eth_tx_drop_dead(link, &link->txq);
 }

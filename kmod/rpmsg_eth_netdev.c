@@ -42,7 +42,7 @@ enum rpmsg_eth_nd_counter {
 	ND_RX_DROP_RUNT,	/* a raw message shorter than an Ethernet header */
 	ND_TX_DROP_OVERSIZE,	/* a frame larger than a message (raw framing) */
 	ND_TX_DROP_NOMEM,	/* no memory for a fragment */
-	ND_TX_FRAMES,		/* frames queued for sending */
+	ND_TX_FRAMES,		/* frames sent (every message of them) */
 	ND_TX_FRAME_BYTES,
 	ND_NR_COUNTERS,
 };
@@ -159,6 +159,8 @@ static void nd_queue_msg(struct rpmsg_eth_netdev *nd, const void *data,
 		return;
 	}
 	skb_put_data(skb, data, len);
+	memset(rpmsg_eth_msg_cb(skb), 0, sizeof(struct rpmsg_eth_msg_cb));
+	rpmsg_eth_msg_cb(skb)->control = true;
 	__skb_queue_head_init(&msgs);
 	__skb_queue_tail(&msgs, skb);
 	rpmsg_eth_link_queue(&nd->link, &msgs);
@@ -272,6 +274,16 @@ static void rpmsg_eth_nd_tx_room(struct rpmsg_eth_link *link)
 		netif_wake_queue(nd->ndev);
 }
 
+/* All messages of a frame were sent: the interface's tx statistics. */
+static void rpmsg_eth_nd_frame_sent(struct rpmsg_eth_link *link,
+				    struct sk_buff *skb)
+{
+	struct rpmsg_eth_netdev *nd = link_to_nd(link);
+
+	nd_count(nd, ND_TX_FRAMES, 1);
+	nd_count(nd, ND_TX_FRAME_BYTES, rpmsg_eth_msg_cb(skb)->frame_len);
+}
+
 static void rpmsg_eth_nd_state_changed(struct rpmsg_eth_link *link)
 {
 	nd_update_carrier(link_to_nd(link));
@@ -281,6 +293,7 @@ static const struct rpmsg_eth_link_ops rpmsg_eth_nd_link_ops = {
 	.rx = rpmsg_eth_nd_rx,
 	.tx_room = rpmsg_eth_nd_tx_room,
 	.state_changed = rpmsg_eth_nd_state_changed,
+	.frame_sent = rpmsg_eth_nd_frame_sent,
 };
 
 /* Probe resends, the fallback to raw, reassembly timeouts; and carrier. */
@@ -343,6 +356,10 @@ static bool nd_frag_msgs(struct rpmsg_eth_netdev *nd, struct sk_buff *skb,
 		len = rpmsg_frag_tx_fragment(&nd->frag_tx, skb->data, skb->len,
 					     i, skb_tail_pointer(m), payload);
 		skb_put(m, len);
+		/* the frame counts once, at its last fragment */
+		rpmsg_eth_msg_cb(m)->more = i + 1 < n;
+		rpmsg_eth_msg_cb(m)->control = false;
+		rpmsg_eth_msg_cb(m)->frame_len = i + 1 < n ? 0 : skb->len;
 		__skb_queue_tail(msgs, m);
 	}
 	return n > 0;
@@ -359,6 +376,9 @@ static bool nd_raw_msg(struct rpmsg_eth_netdev *nd, struct sk_buff *skb,
 		nd_count(nd, ND_TX_DROP_OVERSIZE, 1);
 		return false;
 	}
+	/* skb->cb is the driver's from here */
+	memset(rpmsg_eth_msg_cb(skb), 0, sizeof(struct rpmsg_eth_msg_cb));
+	rpmsg_eth_msg_cb(skb)->frame_len = skb->len;
 	__skb_queue_tail(msgs, skb);
 	return true;
 }
@@ -368,7 +388,6 @@ static netdev_tx_t rpmsg_eth_nd_xmit(struct sk_buff *skb,
 {
 	struct rpmsg_eth_netdev *nd = nd_of(ndev);
 	struct rpmsg_eth_link *link = &nd->link;
-	unsigned int len = skb->len;
 	struct sk_buff_head msgs;
 	u32 max_frame;
 	bool ok;
@@ -401,8 +420,7 @@ static netdev_tx_t rpmsg_eth_nd_xmit(struct sk_buff *skb,
 	}
 	if (!ok)
 		return NETDEV_TX_OK;
-	nd_count(nd, ND_TX_FRAMES, 1);
-	nd_count(nd, ND_TX_FRAME_BYTES, len);
+	/* bound: the link is not stopped (remove waits for the tx lock) */
 	rpmsg_eth_link_queue(link, &msgs);
 	if (!rpmsg_eth_link_tx_room(link)) {
 		netif_stop_queue(ndev);
