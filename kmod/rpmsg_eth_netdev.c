@@ -76,6 +76,8 @@ static const char * const rpmsg_eth_frag_stat_names[] = {
  * @bound: the link is started; written under the interface's tx lock, so
  *         that ndo_start_xmit() never queues on a stopped link
  * @counters: enum rpmsg_eth_nd_counter
+ * @carrier_lock: the carrier is computed and set under it, so that an
+ *                update that saw the link bound never overtakes remove's
  * @frag_lock: guards @frag_rx and @frag_neg (receive runs in any context)
  * @frag_tx: the frag sender; ndo_start_xmit() only (the tx lock)
  * @frag_rx: the frag receiver
@@ -88,6 +90,7 @@ struct rpmsg_eth_netdev {
 	struct rpmsg_eth_link link;
 	bool bound;
 	atomic64_t counters[ND_NR_COUNTERS];
+	spinlock_t carrier_lock;	/* computing and setting the carrier */
 	spinlock_t frag_lock;	/* guards frag_rx, frag_neg */
 	struct rpmsg_frag_tx frag_tx;
 	struct rpmsg_frag_rx frag_rx;
@@ -132,16 +135,20 @@ static u8 nd_frag_state(struct rpmsg_eth_netdev *nd, u32 *max_frame)
 static void nd_update_carrier(struct rpmsg_eth_netdev *nd)
 {
 	struct rpmsg_eth_chan *chan = nd->link.chan;
-	bool up = READ_ONCE(nd->bound) && !rpmsg_eth_link_stalled(&nd->link) &&
-		  (!chan->frag || nd_frag_state(nd, NULL) != RPMSG_FRAG_NEG_PROBING);
+	unsigned long flags;
+	bool up, changed;
 
-	if (up == netif_carrier_ok(nd->ndev))
-		return;
-	if (up)
+	/* remove clears bound before it calls this */
+	spin_lock_irqsave(&nd->carrier_lock, flags);
+	up = READ_ONCE(nd->bound) && !rpmsg_eth_link_stalled(&nd->link) &&
+	     (!chan->frag || nd_frag_state(nd, NULL) != RPMSG_FRAG_NEG_PROBING);
+	changed = up != netif_carrier_ok(nd->ndev);
+	if (changed && up)
 		netif_carrier_on(nd->ndev);
-	else
+	else if (changed)
 		netif_carrier_off(nd->ndev);
-	if (chan->loglevel >= RPMSG_ETH_LOG_EVENT)
+	spin_unlock_irqrestore(&nd->carrier_lock, flags);
+	if (changed && chan->loglevel >= RPMSG_ETH_LOG_EVENT)
 		netdev_info(nd->ndev, "%s: carrier %s\n", chan->name,
 			    up ? "on" : "off");
 }
@@ -712,6 +719,7 @@ static int nd_create(struct rpmsg_eth_chan *chan)
 	nd->ndev = ndev;
 	nd->link.chan = chan;
 	skb_queue_head_init(&nd->link.txq);
+	spin_lock_init(&nd->carrier_lock);
 	spin_lock_init(&nd->frag_lock);
 	INIT_DELAYED_WORK(&nd->frag_work, nd_frag_work);
 	chan->netdev_fe = nd;
