@@ -464,8 +464,9 @@ static void rpmsg_eth_nd_get_stats64(struct net_device *ndev,
 		c[i] = atomic64_read(&chan->counters[i]);
 	s->rx_packets = c[RX_PACKETS];
 	s->rx_bytes = c[RX_BYTES];
-	s->rx_dropped = c[RX_DROP_OVERFLOW] + c[RX_DROP_NOMEM] +
-			c[RX_DROP_CLOSED] + c[RX_DROP_FLUSHED];
+	/* not rx_drop_overflow: the core counts its backlog's drops itself */
+	s->rx_dropped = c[RX_DROP_NOMEM] + c[RX_DROP_CLOSED] +
+			c[RX_DROP_FLUSHED];
 	s->rx_length_errors = c[RX_DROP_EMPTY] + c[RX_DROP_OVERSIZE] +
 			      atomic64_read(&nd->counters[ND_RX_DROP_RUNT]);
 	s->rx_errors = s->rx_length_errors;
