@@ -604,14 +604,15 @@ int rpmsg_eth_netdev_probe(struct rpmsg_eth_chan *chan,
 	ret = rpmsg_eth_link_start(&nd->link, chan, rpdev,
 				   &rpmsg_eth_nd_link_ops);
 	if (ret)
-		return ret;
+		goto cancel;
 	mtu = nd_mtu(chan, nd->link.max_payload);
 	if (!mtu) {
 		dev_err(&rpdev->dev, "%s: messages of %u bytes carry no %s frame\n",
 			chan->name, nd->link.max_payload,
 			chan->frag ? "frag" : "Ethernet");
 		rpmsg_eth_link_stop(&nd->link);
-		return -EINVAL;
+		ret = -EINVAL;
+		goto cancel;
 	}
 	/* the bus may carry less than the buffer size said at load */
 	rtnl_lock();
@@ -654,6 +655,11 @@ int rpmsg_eth_netdev_probe(struct rpmsg_eth_chan *chan,
 			    nd->link.max_payload, ndev->mtu,
 			    chan->frag ? ", frag framing: probing the remote" : "");
 	return 0;
+
+cancel:
+	/* the receive callback may have scheduled it while the link ran */
+	cancel_delayed_work_sync(&nd->frag_work);
+	return ret;
 }
 
 /* Unbind: carrier off, the link stopped; the interface stays. */
@@ -684,6 +690,8 @@ static void nd_free(struct rpmsg_eth_chan *chan)
 
 	if (!nd)
 		return;
+	/* remove cancelled it; whatever ran since must not outlive nd */
+	cancel_delayed_work_sync(&nd->frag_work);
 	if (nd->ndev->reg_state == NETREG_REGISTERED)
 		unregister_netdev(nd->ndev);
 	kfree(nd->frag_buf);
