@@ -44,6 +44,7 @@ enum rpmsg_eth_nd_counter {
 	ND_TX_DROP_NOMEM,	/* no memory for a fragment */
 	ND_TX_FRAMES,		/* frames sent (every message of them) */
 	ND_TX_FRAME_BYTES,
+	ND_FRAG_CONTROL_DROPPED, /* a control message: queue full, link gone */
 	ND_NR_COUNTERS,
 };
 
@@ -63,7 +64,7 @@ static const char * const rpmsg_eth_frag_stat_names[] = {
 	"frag_fragments_received", "frag_fragments_discarded",
 	"frag_frames_reassembled", "frag_raw_frames", "frag_control_received",
 	"frag_fragments_sent", "frag_frames_sent", "frag_frames_oversize",
-	"frag_frames_runt",
+	"frag_frames_runt", "frag_control_dropped",
 };
 
 #define ND_NR_FRAG_STATS (ARRAY_SIZE(rpmsg_eth_frag_failure_stat_names) + \
@@ -153,13 +154,20 @@ static void nd_update_carrier(struct rpmsg_eth_netdev *nd)
 			    up ? "on" : "off");
 }
 
-/* Queue one message (a frag control message) for sending. */
+/*
+ * Queue one frag control message for sending; dropped (frag_control_dropped,
+ * not a frame) when the queue is full: a peer probing a stalled link must not grow it.
+ */
 static void nd_queue_msg(struct rpmsg_eth_netdev *nd, const void *data,
 			 unsigned int len)
 {
 	struct sk_buff_head msgs;
 	struct sk_buff *skb;
 
+	if (!rpmsg_eth_link_tx_room(&nd->link)) {
+		nd_count(nd, ND_FRAG_CONTROL_DROPPED, 1);
+		return;
+	}
 	skb = alloc_skb(len, GFP_ATOMIC);
 	if (!skb) {
 		nd_count(nd, ND_TX_DROP_NOMEM, 1);
@@ -170,7 +178,8 @@ static void nd_queue_msg(struct rpmsg_eth_netdev *nd, const void *data,
 	rpmsg_eth_msg_cb(skb)->control = true;
 	__skb_queue_head_init(&msgs);
 	__skb_queue_tail(&msgs, skb);
-	rpmsg_eth_link_queue(&nd->link, &msgs);
+	if (!rpmsg_eth_link_queue(&nd->link, &msgs))
+		nd_count(nd, ND_FRAG_CONTROL_DROPPED, 1);
 }
 
 /* ---- receive: any context ---- */
@@ -563,6 +572,7 @@ static void rpmsg_eth_nd_get_stats(struct net_device *ndev,
 	*data++ = READ_ONCE(tx->frames_sent);
 	*data++ = READ_ONCE(tx->frames_oversize);
 	*data++ = READ_ONCE(tx->frames_runt);
+	*data++ = atomic64_read(&nd->counters[ND_FRAG_CONTROL_DROPPED]);
 }
 
 static const struct ethtool_ops rpmsg_eth_nd_ethtool_ops = {
