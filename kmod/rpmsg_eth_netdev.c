@@ -83,6 +83,8 @@ static const char * const rpmsg_eth_frag_stat_names[] = {
  * @frag_tx: the frag sender; ndo_start_xmit() only (the tx lock)
  * @frag_rx: the frag receiver
  * @frag_neg: the probe of the peer (wire-spec.md, section 6)
+ * @frag_news: a change of sending mode the receive path saw, for
+ *             @frag_work to log (under @frag_lock)
  * @frag_buf: @frag_rx's reassembly buffer, frag_mtu + 14 bytes
  * @frag_work: resends the probe, gives it up, times reassembly out
  */
@@ -92,10 +94,11 @@ struct rpmsg_eth_netdev {
 	bool bound;
 	atomic64_t counters[ND_NR_COUNTERS];
 	spinlock_t carrier_lock;	/* computing and setting the carrier */
-	spinlock_t frag_lock;	/* guards frag_rx, frag_neg */
+	spinlock_t frag_lock;	/* guards frag_rx, frag_neg, frag_news */
 	struct rpmsg_frag_tx frag_tx;
 	struct rpmsg_frag_rx frag_rx;
 	struct rpmsg_frag_neg frag_neg;
+	enum rpmsg_frag_neg_outcome frag_news;
 	u8 *frag_buf;
 	struct delayed_work frag_work;
 };
@@ -250,6 +253,8 @@ static void nd_rx_frag(struct rpmsg_eth_netdev *nd, void *data, int len)
 	else if (res == RPMSG_FRAG_RX_CONTROL)
 		outcome = rpmsg_frag_neg_on_control(&nd->frag_neg, data, len,
 						    reply, sizeof(reply), &rlen);
+	if (outcome != RPMSG_FRAG_NEG_SAME)
+		nd->frag_news = outcome;
 	assembling = rpmsg_eth_frag_rx_assembling(&nd->frag_rx);
 	spin_unlock_irqrestore(&nd->frag_lock, flags);
 	if (skb)
@@ -286,8 +291,12 @@ static void rpmsg_eth_nd_tx_room(struct rpmsg_eth_link *link)
 	/* pairs with the barrier in ndo_start_xmit() */
 	smp_mb();
 	if (netif_queue_stopped(nd->ndev) && READ_ONCE(nd->bound) &&
-	    skb_queue_len(&link->txq) <= rpmsg_eth_tx_queue_len / 2)
+	    skb_queue_len(&link->txq) <= rpmsg_eth_tx_queue_len / 2) {
+		/* NET_TX runs at local_bh_enable(), not from ksoftirqd */
+		local_bh_disable();
 		netif_wake_queue(nd->ndev);
+		local_bh_enable();
+	}
 }
 
 /* All messages of a frame were sent: the interface's tx statistics. */
@@ -318,7 +327,7 @@ static void nd_frag_work(struct work_struct *work)
 	struct rpmsg_eth_netdev *nd = container_of(to_delayed_work(work),
 						   struct rpmsg_eth_netdev,
 						   frag_work);
-	enum rpmsg_frag_neg_outcome outcome;
+	enum rpmsg_frag_neg_outcome outcome, news;
 	u8 msg[RPMSG_FRAG_CONTROL_LEN];
 	u32 now = nd_now_ms(), len, next;
 	bool assembling;
@@ -331,14 +340,16 @@ static void nd_frag_work(struct work_struct *work)
 	rpmsg_frag_rx_tick(&nd->frag_rx, now);
 	next = rpmsg_frag_neg_next_poll(&nd->frag_neg, now);
 	assembling = rpmsg_eth_frag_rx_assembling(&nd->frag_rx);
+	news = nd->frag_news;
+	nd->frag_news = RPMSG_FRAG_NEG_SAME;
 	spin_unlock_irq(&nd->frag_lock);
 	if (len)
 		nd_queue_msg(nd, msg, len);
+	/* once per change, not on every run while the carrier is off */
 	if (outcome == RPMSG_FRAG_NEG_TO_RAW)
 		netdev_warn(nd->ndev, "%s: the remote does not answer the frag probe: sending raw frames, up to %u bytes\n",
 			    nd->link.chan->name, nd->link.max_payload);
-	else if (nd_frag_state(nd, NULL) == RPMSG_FRAG_NEG_FRAG &&
-		 !netif_carrier_ok(nd->ndev))
+	if (news == RPMSG_FRAG_NEG_TO_FRAG)
 		netdev_info(nd->ndev, "%s: the remote speaks frag\n",
 			    nd->link.chan->name);
 	nd_update_carrier(nd);
@@ -644,6 +655,7 @@ int rpmsg_eth_netdev_probe(struct rpmsg_eth_chan *chan,
 		spin_lock_irq(&nd->frag_lock);
 		len = rpmsg_frag_neg_start(&nd->frag_neg, nd_now_ms(),
 					   get_random_u32(), msg, sizeof(msg));
+		nd->frag_news = RPMSG_FRAG_NEG_SAME;
 		spin_unlock_irq(&nd->frag_lock);
 	}
 	netif_tx_lock_bh(ndev);
