@@ -620,18 +620,23 @@ static void scenario_netdev_ping(void)
 }
 
 /*
- * Unbind under traffic both ways (carrier off, rebind: on), then rmmod
- * with the interfaces up, one of them in another namespace, under traffic.
+ * Unbind under traffic both ways with the remote stalled (rpmsg0's queue
+ * full), the remote resumed right after: carrier off and it stays off; the
+ * interface counted the frames sent, not the ones dropped with the queue.
+ * Rebind: on. Then rmmod with the interfaces up, one of them in another
+ * namespace, under traffic.
  */
 static void scenario_netdev_unbind_rmmod(void)
 {
+	long long sent, dead;
 	char name[256];
 	struct dirent *d;
 	pid_t flood_eth, flood_vx;
+	long tx;
 	int ns;
 	DIR *dir;
 
-	load_eth("netdev=all");
+	load_eth("netdev=all stall_ms=200");
 	load_emu(NULL);
 	vx_up(0);
 	nd_iface_up("rpmsg0", "10.99.0.1");
@@ -641,7 +646,9 @@ static void scenario_netdev_unbind_rmmod(void)
 	flood_eth = nd_flood("rpmsg0");
 	flood_vx = spawn("/dev/null", "frame-xfer", "--iface", "vx0", "--flood", "100000000",
 			 NULL);
-	sleep_ms(500);
+	sleep_ms(300);
+	set_stall(1);
+	nd_wait_carrier("rpmsg0", 0, 5000);
 	dir = opendir("/sys/bus/rpmsg/drivers/rpmsg_eth");
 	if (!dir)
 		fail("no /sys/bus/rpmsg/drivers/rpmsg_eth");
@@ -652,8 +659,20 @@ static void scenario_netdev_unbind_rmmod(void)
 				fail("unbinding %s: %s", name, strerror(errno));
 		}
 	closedir(dir);
+	set_stall(0);
 	nd_wait_carrier("rpmsg0", 0, 5000);
-	say("unbound under traffic both ways: carrier off, the interfaces stay");
+	sleep_ms(200);
+	if (nd_carrier("rpmsg0") != 0)
+		fail("rpmsg0: carrier %d 200 ms after the unbind", nd_carrier("rpmsg0"));
+	/* raw framing: one message per frame; the link is stopped */
+	tx = read_num("/sys/class/net/rpmsg0/statistics/tx_packets");
+	sent = nd_ethtool_stat("rpmsg0", "tx_packets");
+	dead = nd_ethtool_stat("rpmsg0", "tx_drop_dead");
+	if (tx != sent)
+		fail("rpmsg0: tx_packets %ld in the interface's statistics, %lld messages sent (%lld tx_drop_dead)",
+		     tx, sent, dead);
+	say("unbound under traffic both ways, the remote stalled, then resumed: carrier off and stays off, the interfaces stay; tx_packets %ld = messages sent, %lld tx_drop_dead",
+	    tx, dead);
 	dir = opendir("/sys/bus/rpmsg/devices");
 	while (dir && (d = readdir(dir)))
 		if (d->d_name[0] != '.')
@@ -680,11 +699,11 @@ static void scenario_netdev_unbind_rmmod(void)
  * a 1472-byte ping with DF crosses as 4 fragments each way; 1473 with DF
  * does not fit. Then a remote that does not speak frag: no carrier until
  * the probe gives up (1.5 s), then raw frames; what does not fit one
- * message is dropped and counted.
+ * message is dropped and counted. Last, rmmod right after a probe.
  */
 static void scenario_netdev_frag(void)
 {
-	long long drops;
+	long long drops, msgs;
 	long t0;
 	char p[512];
 	int vx_ns, err;
@@ -733,4 +752,20 @@ static void scenario_netdev_frag(void)
 		     nd_ethtool_stat("rpmsg0", "tx_drop_oversize"), drops + 1);
 	say("a raw remote: carrier after %ld ms (probe given up), ping, a 600-byte frame dropped as tx_drop_oversize",
 	    t0);
+
+	/* rmmod while the probe's resend is pending (KASAN, kmemleak watch) */
+	if (rmmod(EMU))
+		fail("rmmod " EMU ": %s", strerror(errno));
+	nd_wait_carrier("rpmsg0", 0, 5000);
+	msgs = nd_ethtool_stat("rpmsg0", "tx_packets");
+	t0 = now_ms();
+	load_emu(NULL);
+	while (nd_ethtool_stat("rpmsg0", "tx_packets") == msgs) {
+		if (now_ms() - t0 > 5000)
+			fail("rpmsg0: no probe sent within 5 s of the remote coming");
+		sleep_ms(5);
+	}
+	if (rmmod("rpmsg_eth"))
+		fail("rmmod rpmsg_eth right after a frag probe: %s", strerror(errno));
+	say("rmmod right after a frag probe");
 }
