@@ -61,6 +61,21 @@ export class PacketCapture implements CaptureSource {
     this.buffer = undefined;
   }
 
+  /**
+   * The interface went away: the socket is bound to it (the kernel says ENETDOWN once, then nothing).
+   * Closed; the tap stays, and reopen() binds a new socket once an interface of that name is back.
+   */
+  suspend(): void {
+    this.reportMissed();
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  /** A running capture (a tap) without a socket gets one on the interface as it is now. */
+  reopen(): void {
+    if (this.tap && !this.socket) this.socket = this.open(true);
+  }
+
   private records(bytes: number): void {
     const tap = this.tap;
     const buffer = this.buffer;
