@@ -52,6 +52,8 @@ export interface DaemonChannel {
    * back): a reload changes its plan in place rather than restarting it.
    */
   readonly waiting?: boolean;
+  /** Before a reload decides: the channel brings its view of its interface up to date (netdev: gone?). */
+  refresh?(): void;
   /** Before start(): what a reload checks (and makes) before it touches running channels. */
   prepare(): void;
   /** Undoes prepare() for a channel that was never started. */

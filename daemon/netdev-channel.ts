@@ -57,6 +57,8 @@ export class NetdevChannel implements DaemonChannel {
   /** The last reading while it ran: what a channel whose interface is gone reports. */
   private last: Reading | undefined;
   private lastReadopt = '';
+  /** The last error reading the interface (not "no such interface"): logged once, not every tick. */
+  private lastReadError = '';
   private stopped = false;
   mtu: number;
   down: string | null = 'not started';
@@ -119,12 +121,20 @@ export class NetdevChannel implements DaemonChannel {
   private running(): void {
     this.down = null;
     this.lastReadopt = '';
-    const reading = this.read();
+    const reading = this.readQuietly();
     this.carrier = reading?.state.carrier;
     this.linkChangedAt = new Date().toISOString();
     this.sample = undefined;
     this.rates = NO_RATES;
     this.startHealth();
+    if (this.capture.capturing) {
+      try {
+        this.capture.reopen();
+        this.log.warn({ ifname: this.plan.ifname }, `${this.plan.ifname}: the running capture goes on on the interface that is back`);
+      } catch (err) {
+        this.log.error({ ifname: this.plan.ifname, err: (err as Error).message }, `${this.plan.ifname}: the running capture cannot go on: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Takes back what the daemon did to the interface (addresses, MTU, admin state); problems are logged. */
@@ -143,7 +153,7 @@ export class NetdevChannel implements DaemonChannel {
     this.health?.stop();
     this.health = undefined;
     this.capture.setTap(undefined);
-    if (wasUp) this.last = this.read() ?? this.last;
+    if (wasUp) this.last = this.readQuietly() ?? this.last;
     this.giveBack();
     this.down = why ?? this.down ?? 'stopped';
     if (wasUp && logged)
@@ -206,14 +216,13 @@ export class NetdevChannel implements DaemonChannel {
     this.health = startPeerHealth(this.plan, this.ctx.netns, this.ctx.health(this.plan), this.log);
   }
 
-  /** The kernel's view of the interface now, or undefined when there is no such interface. */
+  /**
+   * The kernel's view of the interface now, or undefined when there is no such interface (ENODEV). Any
+   * other error (the namespace cannot be entered, ENOBUFS, EMFILE) throws: it says nothing about the
+   * interface, so it must not be taken for "gone".
+   */
   private read(): Reading | undefined {
-    let state: KernelLinkState | undefined;
-    try {
-      state = AdoptedInterface.find(this.plan.ifname, this.ctx.netns);
-    } catch {
-      return undefined;
-    }
+    const state: KernelLinkState | undefined = AdoptedInterface.find(this.plan.ifname, this.ctx.netns);
     if (!state) return undefined;
     let driver: Record<string, number> | null = null;
     try {
@@ -221,13 +230,37 @@ export class NetdevChannel implements DaemonChannel {
     } catch {
       // gone between the two calls, or a driver that refuses: no counters by name
     }
-    return { state, ...kernelChannelCounters(state, driver, { linkChangedAt: this.linkChangedAt }) };
+    return { state, ...kernelChannelCounters(state, driver, { linkChangedAt: this.linkChangedAt }, this.plan.framing) };
+  }
+
+  /** read() for a report: undefined also when the interface cannot be read now (the caller falls back). */
+  private readQuietly(): Reading | undefined {
+    try {
+      return this.read();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Before a reload decides: an interface that went away since the last tick is noticed now. */
+  refresh(): void {
+    if (this.monitor !== undefined) this.tick();
   }
 
   /** Once a second: the interface still ours? carrier changes, rates; or a gone interface back? */
   private tick(): void {
     if (this.stopped) return;
-    const reading = this.read();
+    let reading: Reading | undefined;
+    try {
+      reading = this.read();
+    } catch (err) {
+      // Not an answer about the interface: this tick is skipped, the adoption (what to take back) kept.
+      const message = (err as Error).message;
+      if (message !== this.lastReadError) this.log.warn({ ifname: this.plan.ifname, err: message }, `${this.plan.ifname}: cannot read the interface, the channel stays as it was: ${message}`);
+      this.lastReadError = message;
+      return;
+    }
+    this.lastReadError = '';
     const ours = reading !== undefined && this.iface !== undefined && reading.state.index === this.iface.index;
     if (this.down === null && !ours) return this.gone();
     if (this.down !== null) {
@@ -264,6 +297,12 @@ export class NetdevChannel implements DaemonChannel {
     this.health = undefined;
     this.iface = undefined; // its addresses went with it
     this.rates = NO_RATES;
+    // The capture's packet socket is bound to the interface that went: the kernel tells it ENETDOWN once,
+    // then nothing. Closed here; running() binds a new one to the interface that comes back.
+    if (this.capture.capturing) {
+      this.capture.suspend();
+      this.log.warn({ ifname }, `${ifname}: the running capture has no frames until ${ifname} is back`);
+    }
     this.down = `${ifname}${inNamespace(this.ctx.netns)} is gone (rpmsg_eth unloaded, or the interface deleted or moved)`;
     this.log.warn({ ifname, channel }, `${this.down}: channel ${channel} is down until it is back`);
   }
@@ -289,9 +328,9 @@ export class NetdevChannel implements DaemonChannel {
 
   status(notCaptured: number): ChannelStatus {
     const { plan } = this;
-    const reading = (this.down === null ? this.read() : undefined) ?? this.last;
-    const counters = reading?.counters ?? kernelChannelCounters({ carrier: false, carrierChanges: 0, stats: null }, null, { linkChangedAt: this.linkChangedAt }).counters;
-    const state = this.down === null ? reading?.state : this.read()?.state;
+    const reading = (this.down === null ? this.readQuietly() : undefined) ?? this.last;
+    const counters = reading?.counters ?? kernelChannelCounters({ carrier: false, carrierChanges: 0, stats: null }, null, { linkChangedAt: this.linkChangedAt }, plan.framing).counters;
+    const state = this.down === null ? reading?.state : this.readQuietly()?.state;
     return {
       channel: plan.channel,
       ifname: plan.ifname,
@@ -313,7 +352,7 @@ export class NetdevChannel implements DaemonChannel {
 
   metrics(): ChannelMetrics | undefined {
     if (this.down !== null) return undefined;
-    const reading = this.read();
+    const reading = this.readQuietly();
     if (!reading) return undefined;
     const { counters } = reading;
     const peer = this.health?.state;

@@ -42,6 +42,9 @@ interface Step {
 
 export async function applyReload(target: ReloadTarget, wanted: readonly ChannelPlan[]): Promise<ReloadResult> {
   const { channels, log } = target;
+  // A netdev channel whose interface vanished since its monitor's last look is waiting, not broken:
+  // restarting it would fail (no interface) and leave it down for good.
+  for (const c of channels.values()) c.refresh?.();
   const diff = diffPlans([...channels.values()].map((c) => c.plan), wanted);
   // A channel that is down (its interface was deleted, it could not be started) starts anew, unless it
   // is waiting to come back by itself.

@@ -136,7 +136,7 @@ async function runCapture(
     new SocketSink(ctx, CAPTURE_BACKLOG),
     targets.map((t) => t.channel),
     { count: req.count, durationMs: req.durationMs },
-    (channel) => onNotCaptured(channel, 1),
+    onNotCaptured,
   );
   send(ctx, { type: 'start', interfaces: targets.map(({ channel, ifname, name }) => ({ channel, ifname, name })) });
   for (const t of targets) {

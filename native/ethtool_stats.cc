@@ -24,6 +24,11 @@ namespace rpmsg_eth {
 
 // More than any driver has; a count above it is not believed.
 static const uint32_t kMaxStats = 4096;
+// ETHTOOL_GSTRINGS and ETHTOOL_GSTATS ignore the length passed in: the kernel writes as many entries as
+// the driver has at that moment. A set that grew since ETHTOOL_GSSET_INFO would overrun buffers sized
+// for the count read there; this many entries of room beyond it take such growth, and an answer longer
+// than the count asked for is refused (the set changed: EAGAIN, read again next time).
+static const uint32_t kStatsMargin = 256;
 
 static int Ethtool(int fd, const std::string& name, void* cmd) {
   struct ifreq ifr = {};
@@ -74,20 +79,25 @@ static Napi::Value EthtoolStats(const Napi::CallbackInfo& info) {
   if (err != 0) ThrowErrno(env, err, "ioctl(SIOCETHTOOL)", what);
   if (count > kMaxStats) ThrowErrno(env, EPROTO, "ETHTOOL_GSSET_INFO", what, std::to_string(count) + " counters");
 
-  std::vector<uint64_t> strings_buf((sizeof(struct ethtool_gstrings) + count * ETH_GSTRING_LEN + 7) / 8);
+  const uint32_t room = count + kStatsMargin;
+  std::vector<uint64_t> strings_buf((sizeof(struct ethtool_gstrings) + room * ETH_GSTRING_LEN + 7) / 8);
   auto* strings = reinterpret_cast<struct ethtool_gstrings*>(strings_buf.data());
   strings->cmd = ETHTOOL_GSTRINGS;
   strings->string_set = ETH_SS_STATS;
   strings->len = count;
   err = Ethtool(fd.get(), name, strings);
   if (err != 0) ThrowErrno(env, err, "ioctl(ETHTOOL_GSTRINGS)", what);
+  if (strings->len > count)
+    ThrowErrno(env, EAGAIN, "ioctl(ETHTOOL_GSTRINGS)", what, std::to_string(strings->len) + " names where " + std::to_string(count) + " were counted");
 
-  std::vector<uint64_t> stats_buf((sizeof(struct ethtool_stats) + count * sizeof(uint64_t) + 7) / 8);
+  std::vector<uint64_t> stats_buf((sizeof(struct ethtool_stats) + room * sizeof(uint64_t) + 7) / 8);
   auto* stats = reinterpret_cast<struct ethtool_stats*>(stats_buf.data());
   stats->cmd = ETHTOOL_GSTATS;
   stats->n_stats = count;
   err = Ethtool(fd.get(), name, stats);
   if (err != 0) ThrowErrno(env, err, "ioctl(ETHTOOL_GSTATS)", what);
+  if (stats->n_stats > count)
+    ThrowErrno(env, EAGAIN, "ioctl(ETHTOOL_GSTATS)", what, std::to_string(stats->n_stats) + " values where " + std::to_string(count) + " were counted");
 
   // The kernel may answer with fewer than asked if the set shrank in between.
   uint32_t n = std::min(strings->len, stats->n_stats);

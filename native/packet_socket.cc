@@ -43,8 +43,10 @@ static void PutLe32(uint8_t* p, uint32_t v) {
 }
 
 // A socket on `name` only: made with protocol 0 (it receives nothing yet), then bound to the
-// interface with ETH_P_ALL, so no frame of another interface is ever queued on it.
-static int OpenBound(Napi::Env env, const std::string& name, const std::string& netns, const std::string& what) {
+// interface with ETH_P_ALL, so no frame of another interface is ever queued on it. A send-only socket
+// (replay) stays bound with protocol 0: it sends into the interface and is handed no frame at all.
+static int OpenBound(Napi::Env env, const std::string& name, const std::string& netns, const std::string& what,
+                     bool send_only) {
   UniqueFd fd;
   {
     NetnsGuard inside(env, netns, what);
@@ -55,11 +57,11 @@ static int OpenBound(Napi::Env env, const std::string& name, const std::string& 
   memcpy(ifr.ifr_name, name.data(), name.size());
   if (ioctl(fd.get(), SIOCGIFINDEX, &ifr) < 0) ThrowErrno(env, errno, "ioctl(SIOCGIFINDEX)", what);
   int size = kReceiveBuffer;
-  if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+  if (!send_only && setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
     setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
   struct sockaddr_ll sll = {};
   sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ALL);
+  sll.sll_protocol = send_only ? 0 : htons(ETH_P_ALL);
   sll.sll_ifindex = ifr.ifr_ifindex;
   if (bind(fd.get(), reinterpret_cast<struct sockaddr*>(&sll), sizeof(sll)) < 0) ThrowErrno(env, errno, "bind", what);
   return fd.release();
@@ -73,7 +75,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                         InstanceMethod<&PacketSocket::Close>("close")});
   }
 
-  // new PacketSocket(ifname, netns, buffer, { onRecords(bytes), onError(errno) })
+  // new PacketSocket(ifname, netns, buffer, { onRecords(bytes), onError(errno), sendOnly? })
   explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
     Napi::Env env = info.Env();
     std::string name = StringArg(info, 0, "PacketSocket");
@@ -89,7 +91,9 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (buf.Length() < kRecordHeader + kMaxSnap)
       throw Napi::RangeError::New(env, "PacketSocket: the buffer must hold at least one largest frame");
     what_ = "capturing on " + name + NetnsGuard::Describe(netns);
-    fd_.reset(OpenBound(env, name, netns, what_));
+    bool send_only = cb.Get("sendOnly").ToBoolean().Value();
+    if (send_only) what_ = "sending into " + name + NetnsGuard::Describe(netns);
+    fd_.reset(OpenBound(env, name, netns, what_, send_only));
     buffer_ = Napi::Persistent(buf);
     onRecords_ = Napi::Persistent(cb.Get("onRecords").As<Napi::Function>());
     onError_ = Napi::Persistent(cb.Get("onError").As<Napi::Function>());

@@ -14,10 +14,11 @@ packages=(build-essential python3 iproute2 iputils-ping tcpdump cpp device-tree-
 if [[ "${1:-}" == kernel ]]; then
   # Debian's kernel and the rpmsg core out of tree; the debug test kernels (test/kmod/kernel/build.sh)
   # and lint against 6.12; the big-endian PowerPC guest (cross compiler, static libc, QEMU); the
-  # 32-bit (compat ioctl) build of the guest's C tools.
+  # 32-bit (compat ioctl) build of the guest's C tools; jq reads the daemon's JSON in the x86-64 guest
+  # (a node start per read costs seconds there).
   packages+=(sparse kmod cpio xz-utils linux-image-amd64 linux-headers-amd64 linux-source-6.1
     qemu-system-x86 busybox-static flex bison bc libssl-dev libelf-dev linux-source-6.12
-    gcc-powerpc-linux-gnu libc6-dev-powerpc-cross qemu-system-ppc libc6-dev-i386 lib32gcc-12-dev)
+    gcc-powerpc-linux-gnu libc6-dev-powerpc-cross qemu-system-ppc libc6-dev-i386 lib32gcc-12-dev jq)
 fi
 
 missing=()

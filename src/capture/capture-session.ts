@@ -42,8 +42,8 @@ export class CaptureSession {
     private readonly sink: CaptureSink,
     channels: readonly number[],
     limits: CaptureLimits = {},
-    /** Told of every frame not captured (the daemon's stats count them). */
-    private readonly onNotCaptured: (channel: number) => void = () => undefined,
+    /** Told of frames not captured, with how many (the daemon's stats count them): once per call, not per frame. */
+    private readonly onNotCaptured: (channel: number, count: number) => void = () => undefined,
   ) {
     for (const [what, v] of [['count', limits.count], ['duration', limits.durationMs]] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new RangeError(`capture: ${what} must be a positive integer`);
@@ -66,7 +66,7 @@ export class CaptureSession {
     } else {
       this.missedFrames++;
       this.notCaptured.set(channel, (this.notCaptured.get(channel) ?? 0) + 1);
-      this.onNotCaptured(channel);
+      this.onNotCaptured(channel, 1);
     }
     if (this.frames + this.missedFrames >= this.limit) this.end('count');
   }
@@ -76,7 +76,7 @@ export class CaptureSession {
     if (!this.active || !this.channels.has(channel) || count <= 0) return;
     this.missedFrames += count;
     this.notCaptured.set(channel, (this.notCaptured.get(channel) ?? 0) + count);
-    for (let i = 0; i < count; i++) this.onNotCaptured(channel);
+    this.onNotCaptured(channel, count);
     if (this.frames + this.missedFrames >= this.limit) this.end('count');
   }
 

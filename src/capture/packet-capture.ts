@@ -10,7 +10,7 @@ import type { CaptureSource, FrameTap } from './capture-source.js';
 
 /** Records of one wakeup: at least one largest frame (64 KiB) and a good batch of small ones. */
 const CAPTURE_BUFFER = 2 * 1024 * 1024;
-/** A replay's socket reads (and lets go) what passes meanwhile: room for one largest frame. */
+/** A replay's socket is send-only (it is handed no frame); the binding still wants one largest frame of room. */
 const REPLAY_READ_BUFFER = 80 * 1024;
 const ETH_HEADER = 14;
 /** Replay hands frames to the socket in runs of this many. */
@@ -34,13 +34,14 @@ export class PacketCapture implements CaptureSource {
     return this.tap !== undefined;
   }
 
-  /** `capture`: its frames go to the tap; else (a replay's socket) what it reads is let go. */
+  /** `capture`: its frames go to the tap; else a replay's send-only socket, which reads nothing. */
   private open(capture: boolean): PacketSocket {
     const buffer = capture ? (this.buffer ??= Buffer.alloc(CAPTURE_BUFFER)) : Buffer.alloc(REPLAY_READ_BUFFER);
     try {
       return new PacketSocket(this.ifname, this.netns, buffer, {
         onRecords: capture ? (bytes) => this.records(bytes) : () => undefined,
         onError: (errno) => this.onError(errno),
+        sendOnly: !capture,
       });
     } catch (err) {
       throw new UserError(`cannot open a packet socket on ${this.ifname}: ${(err as Error).message}`, 1);
@@ -58,6 +59,21 @@ export class PacketCapture implements CaptureSource {
     this.socket?.close();
     this.socket = undefined;
     this.buffer = undefined;
+  }
+
+  /**
+   * The interface went away: the socket is bound to it (the kernel says ENETDOWN once, then nothing).
+   * Closed; the tap stays, and reopen() binds a new socket once an interface of that name is back.
+   */
+  suspend(): void {
+    this.reportMissed();
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  /** A running capture (a tap) without a socket gets one on the interface as it is now. */
+  reopen(): void {
+    if (this.tap && !this.socket) this.socket = this.open(true);
   }
 
   private records(bytes: number): void {

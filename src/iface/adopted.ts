@@ -94,11 +94,18 @@ export class AdoptedInterface {
 
   /**
    * Takes back what the adoption changed: its addresses, the MTU and the admin state as found. Returns
-   * the problems (one line each); the interface itself stays. Nothing to do when it is gone.
+   * the problems (one line each); the interface itself stays. Nothing to do when it is gone. Never
+   * throws: a stop must go on to the other channels when one interface cannot be read (its namespace
+   * deleted, no buffer space), and a failed start must report its own error, not this one.
    */
   release(): string[] {
     const problems: string[] = [];
-    const now = AdoptedInterface.find(this.ifname, this.netns);
+    let now: KernelLinkState | undefined;
+    try {
+      now = AdoptedInterface.find(this.ifname, this.netns);
+    } catch (err) {
+      return [`cannot read it to take back the daemon's changes (${this.addedAddresses.join(', ') || 'no address'}): ${(err as Error).message}`];
+    }
     if (!now || now.index !== this.index) return problems; // gone (or made anew): its addresses went with it
     for (const cidr of this.added) {
       try {

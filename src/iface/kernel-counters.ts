@@ -26,6 +26,9 @@ import type { KernelLinkState } from '../native/index.js';
  * The first eight are rpmsg_eth_counter_names (kmod/rpmsg_eth_main.c), the others the netdev front
  * end's (kmod/rpmsg_eth_netdev.c). tx_ring_full and tx_stalls count waits, not lost frames, and the
  * frag_* traffic counters are not drops: they stay in `kernel.driver` only.
+ * Units: drops by reason count frames. The counters in MESSAGE_COUNTERS count rpmsg messages (or mix
+ * messages and frames); a message is a frame only under raw framing, so on a frag channel they stay in
+ * `kernel.driver` only.
  */
 export const MODULE_DROP_COUNTERS: Readonly<Record<string, { direction: 'rx' | 'tx'; reason: DropReason }>> = {
   rx_drop_overflow: { direction: 'rx', reason: 'busy' },
@@ -50,6 +53,15 @@ export const MODULE_DROP_COUNTERS: Readonly<Record<string, { direction: 'rx' | '
   frag_timeout: { direction: 'rx', reason: 'framing' },
 };
 
+/**
+ * Counted per rpmsg message by the link the char device and netdev mode share (kmod/rpmsg_eth_link.c):
+ *   tx_drop_error     the rpmsg core refused a message (a fragment, a probe reply)
+ *   tx_drop_dead      messages purged when the remote went away (plus frames refused while unbound)
+ *   rx_drop_empty, rx_drop_oversize   a received message, before any reassembly
+ * Under frag framing one frame is several messages: counting these as frames would overstate the drops.
+ */
+export const MESSAGE_COUNTERS: ReadonlySet<string> = new Set(['tx_drop_error', 'tx_drop_dead', 'rx_drop_empty', 'rx_drop_oversize']);
+
 /** The `kernel` object of a netdev channel in `stats --json`: what the kernel counts beyond the schema. */
 export interface KernelCounters {
   /** The interface's rx_dropped, tx_dropped, rx_errors, tx_errors (/sys/class/net/IF/statistics). */
@@ -72,11 +84,15 @@ function noDrops(): DropCounters {
   return Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as DropCounters;
 }
 
-/** The schema's counters and the `kernel` object, from one RTM_GETLINK and one ETHTOOL_GSTATS. */
+/**
+ * The schema's counters and the `kernel` object, from one RTM_GETLINK and one ETHTOOL_GSTATS; `framing`
+ * is the channel's (frag: the message-level counters are not frames, see MESSAGE_COUNTERS).
+ */
 export function kernelChannelCounters(
   state: Pick<KernelLinkState, 'carrier' | 'carrierChanges' | 'stats'>,
   driver: Record<string, number> | null,
   history: CarrierHistory,
+  framing: 'raw' | 'frag' = 'raw',
 ): { counters: ChannelCounters; kernel: KernelCounters } {
   const s = state.stats;
   const txDrops = noDrops();
@@ -86,6 +102,7 @@ export function kernelChannelCounters(
     const known = Object.hasOwn(MODULE_DROP_COUNTERS, name) ? MODULE_DROP_COUNTERS[name] : undefined;
     if (!known) continue;
     dropsByReason = true;
+    if (framing === 'frag' && MESSAGE_COUNTERS.has(name)) continue;
     (known.direction === 'tx' ? txDrops : rxDrops)[known.reason] += value;
   }
   return {

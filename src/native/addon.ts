@@ -71,7 +71,7 @@ export interface NativeAddon {
     ifname: string,
     netns: string,
     buffer: Buffer,
-    callbacks: { onRecords(bytes: number): void; onError(errno: number): void },
+    callbacks: { onRecords(bytes: number): void; onError(errno: number): void; sendOnly?: boolean },
   ) => NativePacketSocket;
   addressChange(name: string, netns: string, add: boolean, address: string, prefix: number): void;
   sdNotify(socketPath: string, state: string): void;

@@ -8,6 +8,8 @@ export interface PacketSocketEvents {
   onRecords(bytes: number): void;
   /** The interface went down or away (ENETDOWN, ...); reading goes on. */
   onError(errno: number): void;
+  /** Only sends (replay): bound with protocol 0, the kernel hands it no frame. */
+  sendOnly?: boolean;
 }
 
 export class PacketSocket {
@@ -18,6 +20,7 @@ export class PacketSocket {
     this.#native = new (addon().PacketSocket)(ifname, netns ?? '', buffer, {
       onRecords: (bytes: number) => events.onRecords(bytes),
       onError: (errno: number) => events.onError(errno),
+      sendOnly: events.sendOnly === true,
     });
   }
 

@@ -225,7 +225,14 @@ describe('--transport netdev on stand-in interfaces (veth pairs)', () => {
     expect(await ping('169.254.103.2', 2)).toMatch(/2 received/);
   });
 
-  it('an interface deleted and made again (rmmod + insmod) is adopted again, with what a reload changed meanwhile', async () => {
+  it('an interface deleted and made again (rmmod + insmod) is adopted again, with what a reload changed meanwhile; a running capture goes on on it', async () => {
+    // A capture of channel 1 across the whole episode: its packet socket was bound to the old interface.
+    const file = join(ns.dir, 'readopted.pcapng');
+    const capture = spawn(process.execPath, cliArgs(daemon, ['capture', '-w', file, '--channels', '1', '--duration', '10s']), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    capture.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    const exited = new Promise((r) => capture.once('exit', r));
+    await daemon.waitFor((l) => l.msg === 'capture started: rpmsg1');
     sh('ip', ['-n', LNX, 'link', 'del', 'rpmsg1']);
     await daemon.waitFor((l) => /rpmsg1 in namespace rpe-nd-lnx is gone .*channel 1 is down/.test(l.msg), 5_000);
     expect((await channel(1)).down).toMatch(/is gone/);
@@ -239,7 +246,11 @@ describe('--transport netdev on stand-in interfaces (veth pairs)', () => {
     expect(await ping('169.254.201.2', 2)).toMatch(/2 received/);
     expect((await channel(1)).down).toBeNull();
     await until('channel 1 peer reachable again', async () => ((await channel(1)).peer?.reachable === true ? true : undefined));
-  });
+    expect(await exited, err).toBe(0);
+    const { stdout } = await run(tool('tcpdump'), ['-nr', file, 'icmp']);
+    expect(stdout.match(/169\.254\.201\.1 > 169\.254\.201\.2: ICMP echo request/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(stdout.match(/169\.254\.201\.2 > 169\.254\.201\.1: ICMP echo reply/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+  }, 30_000);
 
   it('a missing interface and a wrong MTU: one line naming the channel, exit 1; nothing left changed', async () => {
     const missing = await failedUp(['--config', config, '--netns', LNX, '--channels', '5']);

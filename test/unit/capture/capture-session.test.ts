@@ -37,7 +37,7 @@ describe('CaptureSession', () => {
   it('counts frames the sink refuses, per channel, and they count toward --count', async () => {
     const out = sink();
     const missed: number[] = [];
-    const s = new CaptureSession(out, [1, 2], { count: 5 }, (ch) => missed.push(ch));
+    const s = new CaptureSession(out, [1, 2], { count: 5 }, (ch, n) => missed.push(ch, n));
     s.frame(1, 'tx', frame(1));
     out.open = false;
     s.frame(2, 'tx', frame(2));
@@ -46,7 +46,17 @@ describe('CaptureSession', () => {
     out.open = true;
     s.frame(1, 'tx', frame(5));
     expect(await s.done).toEqual({ frames: 2, notCaptured: { '1': 1, '2': 2 }, ended: 'count' });
-    expect(missed).toEqual([2, 2, 1]);
+    expect(missed).toEqual([2, 1, 2, 1, 1, 1]);
+  });
+
+  it('frames the kernel could not queue (missed): told once with the count, not once per frame', async () => {
+    const calls: Array<[number, number]> = [];
+    const s = new CaptureSession(sink(), [3], { count: 2_000_001 }, (ch, n) => calls.push([ch, n]));
+    s.missed(3, 2_000_000);
+    s.missed(4, 5); // not captured
+    expect(calls).toEqual([[3, 2_000_000]]);
+    s.frame(3, 'rx', frame(1));
+    expect(await s.done).toEqual({ frames: 1, notCaptured: { '3': 2_000_000 }, ended: 'count' });
   });
 
   it('ends after --duration', async () => {

@@ -39,6 +39,19 @@ describe('kernel counters in the stats schema', () => {
     expect(kernel.dropsByReason).toBe(true);
   });
 
+  it('on a frag channel, counters of rpmsg messages (fragments) are not counted as dropped frames; they stay in kernel.driver', () => {
+    const driver = { tx_drop_error: 30, tx_drop_dead: 60, rx_drop_empty: 7, rx_drop_oversize: 9, tx_drop_nomem: 2, rx_drop_overflow: 3, frag_lost: 1 };
+    const frag = kernelChannelCounters({ carrier: true, carrierChanges: 1, stats }, driver, history, 'frag');
+    expect(frag.counters.txDrops).toMatchObject({ busy: 2, linkDown: 0 });
+    expect(frag.counters.rxDrops).toMatchObject({ busy: 3, runt: 0, oversize: 0, framing: 1 });
+    expect(frag.kernel.driver).toBe(driver);
+    expect(frag.kernel.dropsByReason).toBe(true);
+    // Under raw framing a message is a frame: the same counters are drops by reason.
+    const raw = kernelChannelCounters({ carrier: true, carrierChanges: 1, stats }, driver, history, 'raw');
+    expect(raw.counters.txDrops).toMatchObject({ busy: 32, linkDown: 60 });
+    expect(raw.counters.rxDrops).toMatchObject({ busy: 3, runt: 7, oversize: 9, framing: 1 });
+  });
+
   it('maps the frag receiver\'s failures to framing, its unsendable frames to oversize and runt; traffic is not a drop', () => {
     const driver = {
       frag_lost: 1, frag_duplicate: 2, frag_truncated: 4, frag_overlong: 8, frag_bad_version: 16, frag_bad_header: 32, frag_timeout: 64,

@@ -93,6 +93,22 @@ describe('kernel interface counters and packet sockets (root, veth across two na
       socket.close();
       socket.close();
     }
+    // A send-only socket (replay) sends as well and is handed none of the frames passing meanwhile.
+    let handed = 0;
+    const sender = new PacketSocket('rpmsg7', LNX, Buffer.alloc(80 * 1024), { onRecords: () => void handed++, onError: () => undefined, sendOnly: true });
+    try {
+      await run('ip', ['netns', 'exec', LNX, 'ping', '-c', '2', '-i', '0.2', '10.77.0.2']);
+      const before = sysfsStat(VX, 'vx7', 'rx_packets');
+      const frame = Buffer.alloc(60);
+      frame.fill(0xff, 0, 6);
+      frame.writeUInt16BE(0x88b5, 12);
+      expect(sender.send(frame, 60, new Uint32Array([60]), 0, 1)).toBe(1);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(sysfsStat(VX, 'vx7', 'rx_packets')).toBe(before + 1);
+      expect(handed).toBe(0);
+    } finally {
+      sender.close();
+    }
     expect(() => new PacketSocket('rpmsg9', LNX, buffer, { onRecords: () => undefined, onError: () => undefined })).toThrow(
       expect.objectContaining({ code: 'ENODEV' }),
     );

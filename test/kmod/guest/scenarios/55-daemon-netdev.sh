@@ -8,6 +8,10 @@
 # drop counters found (ethtool -S names), `status` carrier off with the remote
 # gone (rmmod rpmsg_vx_emu) and on when it is back, a capture tcpdump reads,
 # and on stop the interfaces stay without the daemon's addresses.
+# Node.js starts cost 10-20 s each in this guest (TCG, KASAN), so there are
+# few, side by side: JSON is read by jq; `status` runs once with --watch and
+# carrier changes are awaited on /sys/class/net and the daemon's log, then
+# confirmed on the status line written after them.
 # Uses daemon_install, rpmsg_eth, vx_all_into_netns and daemon_diag of
 # 50-daemon.sh.
 
@@ -33,14 +37,11 @@ netdev_daemon_up() {
 }
 
 # "N tx-packets tx-bytes rx-packets rx-bytes drops-by-reason-known" per
-# channel from `stats --json` (one node start: seconds in this guest).
+# channel from `stats --json`: one node start (seconds in this guest), the
+# JSON read by jq (a C program: no second node start).
 netdev_stats() {
-	rpmsg_eth stats --json -c "$NETDEV_CONFIG" | "$DAEMON_DIR/node" -e '
-		let s = "";
-		process.stdin.on("data", (d) => (s += d)).on("end", () => {
-			for (const c of JSON.parse(s).channels.sort((a, b) => a.channel - b.channel))
-				console.log(c.channel, c.tx.packets, c.tx.bytes, c.rx.packets, c.rx.bytes, c.kernel ? c.kernel.dropsByReason : "none");
-		});'
+	rpmsg_eth stats --json -c "$NETDEV_CONFIG" | jq -r '.channels | sort_by(.channel)[] |
+		"\(.channel) \(.tx.packets) \(.tx.bytes) \(.rx.packets) \(.rx.bytes) \(if .kernel then .kernel.dropsByReason else "none" end)"'
 }
 
 netdev_sysfs() {
@@ -87,20 +88,55 @@ netdev_ping_all() {
 	say "ping over rpmsg0..$((i - 1)): ok"
 }
 
-# "N carrier" per channel, as `status --json` reports it.
-netdev_carriers() {
-	rpmsg_eth status --json -c "$NETDEV_CONFIG" | "$DAEMON_DIR/node" -e '
-		let s = "";
-		process.stdin.on("data", (d) => (s += d)).on("end", () => {
-			for (const c of JSON.parse(s).channels) console.log(c.channel, c.carrier);
-		});'
+# `status --json --watch 1s`, started once, writes one JSON line a second to
+# /tmp/status.jsonl: every status check reads the lines it wrote, no node start
+# per check.
+netdev_status_watch() {
+	background "$DAEMON_DIR/node" "$DAEMON_DIR/dist/daemon/cli.js" status --json --watch 1s \
+		-c "$NETDEV_CONFIG" >/tmp/status.jsonl 2>/tmp/status.err
+	status_pid=$!
 }
 
-netdev_all_carriers() { [ "$(netdev_carriers | grep -c " $1\$")" -eq "$(emu_count)" ]; }
+# "N carrier" per channel from status line N of /tmp/status.jsonl.
+netdev_carriers() {
+	sed -n "${1}p" /tmp/status.jsonl | jq -r '.channels | sort_by(.channel)[] | "\(.channel) \(.carrier)"' 2>/dev/null
+}
+
+# How often the daemon logged "rpmsgN: link up|down" (its monitor saw the
+# carrier change), per channel: "0 1 · 1 1 · 2 1".
+netdev_link_logs() {
+	local i
+	for ((i = 0; i < $(emu_count); i++)); do
+		printf '%s %s\n' "$i" "$(grep -c "\"msg\":\"rpmsg$i: link $1\"" /tmp/daemon.log)"
+	done
+}
+
+# netdev_carrier_follows up|down LOGS-BEFORE: the kernel's carrier
+# (/sys/class/net/rpmsgN/carrier) and a new "link up|down" line in the
+# daemon's log for every channel; then the next line `status` writes must
+# report that carrier on every channel.
+netdev_carrier_follows() {
+	local link=$1 before=$2 want word i n was line carriers
+	[ "$link" = up ] && want=1 word=true || want=0 word=false
+	for ((i = 0; i < $(emu_count); i++)); do
+		wait_for 30 "carrier $link on rpmsg$i (/sys/class/net)" eval '[ "$(cat /sys/class/net/rpmsg$i/carrier)" = $want ]'
+		was=$(awk -v i="$i" '$1 == i { print $2 }' <<<"$before")
+		wait_for 30 "the daemon to log rpmsg$i: link $link" eval \
+			'n=$(grep -c "\"msg\":\"rpmsg$i: link $link\"" /tmp/daemon.log); [ "$n" -gt "$was" ]'
+	done
+	kill -0 "$status_pid" 2>/dev/null || fail "status --watch exited: $(cat /tmp/status.err)"
+	# a line begun after the change, written whole
+	line=$(($(wc -l </tmp/status.jsonl) + 2))
+	wait_for 30 "status line $line" eval '[ "$(wc -l </tmp/status.jsonl)" -ge $line ]'
+	carriers=$(netdev_carriers "$line")
+	[ "$(grep -c " $word\$" <<<"$carriers")" -eq "$(emu_count)" ] ||
+		fail "status --json after every rpmsgN's carrier went $link: ${carriers//$'\n'/ · }"
+}
 
 scenario_55_daemon_netdev() {
-	local i cap rc
+	local i cap rc logs status_pid
 	[ -n "$KMOD_RPMSG_ETH" ] || skip "rpmsg_eth.ko was not built"
+	command -v jq >/dev/null || fail "jq is not installed (Debian package jq): run scripts/install-deps.sh kernel"
 	insmod "$KMOD_RPMSG_ETH" channels="$EMU_CHANNELS" netdev=all || fail "insmod rpmsg_eth netdev=all"
 	# the interfaces exist from load to unload, bound or not
 	for ((i = 0; i < $(emu_count); i++)); do
@@ -115,33 +151,43 @@ scenario_55_daemon_netdev() {
 	done
 	grep -q '"msg":"rpmsg1 adopted: ' /tmp/daemon.log || fail "the daemon did not log adopting rpmsg1"
 	netdev_ping_all
+	# Three clients start side by side (each node start is seconds here, the
+	# guest has 2 CPUs): the status watcher, a capture on rpmsg1 (through the
+	# packet socket; it ends on SIGTERM, as on Ctrl-C) and stats.
+	netdev_status_watch
+	# node itself in the background (not the rpmsg_eth function: $! would be
+	# a subshell, and the signal would not reach node)
+	background "$DAEMON_DIR/node" "$DAEMON_DIR/dist/daemon/cli.js" capture -c "$NETDEV_CONFIG" \
+		-w /tmp/netdev.pcapng --channels 1 --duration 10m >/tmp/capture.out 2>&1
+	cap=$!
 	netdev_counters_agree
 
-	# A capture through the packet socket on rpmsg1: tcpdump reads the file.
-	rpmsg_eth capture -c "$NETDEV_CONFIG" -w /tmp/netdev.pcapng --channels 1 --duration 10s \
-		>/tmp/capture.out 2>&1 &
-	cap=$!
-	echo "$cap" >>"$BG_PIDS"
+	# The capture: 3 pings during it, tcpdump reads the file.
 	wait_for 120 "the capture to start" grep -q '"msg":"capture started: rpmsg1"' /tmp/daemon.log
 	ping -c 3 -i 0.2 -W 2 169.254.101.2 >/dev/null 2>&1 || fail "ping over rpmsg1 during the capture"
-	wait "$cap" || fail "capture: $(cat /tmp/capture.out)"
+	kill -TERM "$cap"
+	wait "$cap" || fail "capture (ended by SIGTERM): $(cat /tmp/capture.out)"
 	tcpdump -nr /tmp/netdev.pcapng icmp >/tmp/tcpdump.out 2>&1 || fail "tcpdump -r: $(tail -n 2 /tmp/tcpdump.out)"
 	[ "$(grep -c '169.254.101.1 > 169.254.101.2: ICMP echo request' /tmp/tcpdump.out)" -eq 3 ] &&
 		[ "$(grep -c '169.254.101.2 > 169.254.101.1: ICMP echo reply' /tmp/tcpdump.out)" -eq 3 ] ||
 		fail "the capture lacks the 3 requests and replies: $(cat /tmp/tcpdump.out)"
 	say "capture on rpmsg1: tcpdump reads 3 echo requests and 3 replies"
 
+	logs=$(netdev_link_logs down)
 	unload_emu
-	wait_for 60 "status: carrier off on every channel" netdev_all_carriers false
+	netdev_carrier_follows down "$logs"
 	kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon exited when the remote went away"
 	say "remote gone: status carrier off on rpmsg0..$(($(emu_count) - 1)), daemon up"
 
+	logs=$(netdev_link_logs up)
 	load_emu
 	vx_all_into_netns
-	wait_for 60 "status: carrier on every channel" netdev_all_carriers true
+	netdev_carrier_follows up "$logs"
 	netdev_ping_all
 	say "remote back: status carrier on, ping ok, same daemon (pid $daemon_pid)"
 
+	kill "$status_pid"
+	wait "$status_pid" 2>/dev/null
 	kill -TERM "$daemon_pid"
 	wait "$daemon_pid"
 	rc=$?
