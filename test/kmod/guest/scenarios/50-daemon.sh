@@ -32,10 +32,9 @@ scenario_49_daemon_node_in_guest() {
 	rpmsg_eth up --help >/dev/null || fail "rpmsg-eth up --help"
 }
 
-# daemon_up TRANSPORT: the daemon from the host tree, TAPs rpmsg0..2 in
-# namespace rpmsg-test, addressed from the default config (169.254.(100+N).1).
-daemon_up() {
-	daemon_install
+# daemon_config: /tmp/rpmsg-eth.yaml, the default config with the guest's
+# device tree blob and channel 0's MTU as this bus allows.
+daemon_config() {
 	# The board gives channel 0 (fsproxy) 8192-byte buffers; the upstream
 	# virtio rpmsg bus here has 512. kmod learns that from rpmsg_eth, but
 	# rpmsg_char cannot tell: cap its MTU in a copy of the default config.
@@ -45,6 +44,13 @@ daemon_up() {
 		"$KMOD_REPO/config/rpmsg-eth.yaml" >/tmp/rpmsg-eth.yaml
 	grep -q '^    mtu: 482$' /tmp/rpmsg-eth.yaml ||
 		fail "config/rpmsg-eth.yaml changed shape: cannot override channel 0's MTU"
+}
+
+# daemon_up TRANSPORT: the daemon from the host tree, TAPs rpmsg0..2 in
+# namespace rpmsg-test, addressed from the default config (169.254.(100+N).1).
+daemon_up() {
+	daemon_install
+	daemon_config
 	# no health probes: the counters must settle for counters_agree
 	background "$DAEMON_DIR/node" "$DAEMON_DIR/dist/daemon/cli.js" up -c /tmp/rpmsg-eth.yaml \
 		--transport "$1" --netns rpmsg-test --channels "0-$(($(emu_count) - 1))" --health-interval 0 \
