@@ -17,6 +17,7 @@ import type { ChannelMetrics } from '../src/metrics/metrics.js';
 import type { ChannelLink, Transport } from '../src/transport/transport.js';
 import { UserError } from '../src/util/errors.js';
 import { startPeerHealth } from './channel-health.js';
+import { undoSteps } from './undo.js';
 
 const ETH_HEADER = 14;
 
@@ -184,13 +185,7 @@ export class Channel implements DaemonChannel {
       }
       await this.link?.applyPlan?.(plan);
     } catch (err) {
-      for (const step of undo.reverse()) {
-        try {
-          step();
-        } catch (e) {
-          this.log.error({ ifname: old.ifname, err: (e as Error).message }, `${old.ifname}: undoing a change: ${(e as Error).message}`);
-        }
-      }
+      undoSteps(undo, this.log, old.ifname);
       throw err;
     }
     this.plan = plan;

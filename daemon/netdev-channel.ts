@@ -22,6 +22,7 @@ import type { AdoptPlan, AdoptRequest } from '../src/transport/netdev.js';
 import { UserError } from '../src/util/errors.js';
 import type { CaptureTarget, DaemonChannel } from './channel.js';
 import { startPeerHealth } from './channel-health.js';
+import { undoSteps } from './undo.js';
 
 /** How often the monitor reads the interface. */
 const MONITOR_MS = 1000;
@@ -197,13 +198,7 @@ export class NetdevChannel implements DaemonChannel {
         undo.push(() => iface.addAddress(old.address));
       }
     } catch (err) {
-      for (const step of undo.reverse()) {
-        try {
-          step();
-        } catch (e) {
-          this.log.error({ ifname: old.ifname, err: (e as Error).message }, `${old.ifname}: undoing a change: ${(e as Error).message}`);
-        }
-      }
+      undoSteps(undo, this.log, old.ifname);
       throw err;
     }
     this.plan = plan;
