@@ -68,6 +68,24 @@ export interface DaemonChannel {
   metrics(): ChannelMetrics | undefined;
 }
 
+/** What the metrics show of one running channel, whatever carries its frames. */
+export function channelMetrics(plan: ChannelPlan, counters: ChannelCounters, mtu: number, health: PeerHealth | undefined): ChannelMetrics {
+  const peer = health?.state;
+  return {
+    device: plan.ifname,
+    channel: plan.channel,
+    channelName: plan.name,
+    rx: counters.rx,
+    tx: counters.tx,
+    rxDrops: counters.rxDrops,
+    txDrops: counters.txDrops,
+    up: counters.link === 'up',
+    carrierChanges: counters.linkChanges,
+    mtu,
+    peer: peer ? { reachable: peer.reachable, rttMs: peer.rttMs } : null,
+  };
+}
+
 export class Channel implements DaemonChannel {
   private tap: Tap | undefined;
   private bridge: ChannelBridge | undefined;
@@ -253,21 +271,7 @@ export class Channel implements DaemonChannel {
   /** The Prometheus view; undefined while the channel is down. */
   metrics(): ChannelMetrics | undefined {
     const counters = this.bridge?.counters;
-    if (!counters) return undefined;
-    const peer = this.health?.state;
-    return {
-      device: this.plan.ifname,
-      channel: this.plan.channel,
-      channelName: this.plan.name,
-      rx: counters.rx,
-      tx: counters.tx,
-      rxDrops: counters.rxDrops,
-      txDrops: counters.txDrops,
-      up: counters.link === 'up',
-      carrierChanges: counters.linkChanges,
-      mtu: this.mtu,
-      peer: peer ? { reachable: peer.reachable, rttMs: peer.rttMs } : null,
-    };
+    return counters && channelMetrics(this.plan, counters, this.mtu, this.health);
   }
 }
 

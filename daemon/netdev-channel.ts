@@ -20,7 +20,7 @@ import type { ChannelMetrics } from '../src/metrics/metrics.js';
 import { ethtoolStats, type KernelLinkState } from '../src/native/index.js';
 import type { AdoptPlan, AdoptRequest } from '../src/transport/netdev.js';
 import { UserError } from '../src/util/errors.js';
-import type { CaptureTarget, DaemonChannel } from './channel.js';
+import { channelMetrics, type CaptureTarget, type DaemonChannel } from './channel.js';
 import { startPeerHealth } from './channel-health.js';
 import { undoSteps } from './undo.js';
 
@@ -349,20 +349,6 @@ export class NetdevChannel implements DaemonChannel {
     if (this.down !== null) return undefined;
     const reading = this.readQuietly();
     if (!reading) return undefined;
-    const { counters } = reading;
-    const peer = this.health?.state;
-    return {
-      device: this.plan.ifname,
-      channel: this.plan.channel,
-      channelName: this.plan.name,
-      rx: counters.rx,
-      tx: counters.tx,
-      rxDrops: counters.rxDrops,
-      txDrops: counters.txDrops,
-      up: counters.link === 'up',
-      carrierChanges: counters.linkChanges,
-      mtu: reading.state.mtu || this.mtu,
-      peer: peer ? { reachable: peer.reachable, rttMs: peer.rttMs } : null,
-    };
+    return channelMetrics(this.plan, reading.counters, reading.state.mtu || this.mtu, this.health);
   }
 }

@@ -24,6 +24,15 @@ std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* 
   return info[index].As<Napi::String>().Utf8Value();
 }
 
+void CallFromEvent(Napi::FunctionReference& fn, Napi::AsyncContext& context, const std::initializer_list<napi_value>& args) {
+  Napi::Env env = fn.Env();
+  try {
+    fn.MakeCallback(env.Global(), args, context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
 static Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0, "closeFd");

@@ -19,4 +19,8 @@ void InitPacketSocket(Napi::Env env, Napi::Object exports);
 int FdArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 
+// Calls a JavaScript callback from a native event (not from a JavaScript call) in `context`: an
+// exception it throws is reported as uncaught, as Node.js does for its own event callbacks.
+void CallFromEvent(Napi::FunctionReference& fn, Napi::AsyncContext& context, const std::initializer_list<napi_value>& args);
+
 }  // namespace rpmsg_eth

@@ -160,14 +160,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (error != 0 && !closed_) Call(onError_, {Napi::Number::New(env, error)});
   }
 
-  void Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
-    Napi::Env env = Env();
-    try {
-      fn.MakeCallback(env.Global(), args, *context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
+  void Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) { CallFromEvent(fn, *context_, args); }
 
   // drops() -> frames the socket's queue could not hold since the last call (PACKET_STATISTICS).
   Napi::Value Drops(const Napi::CallbackInfo& info) {

@@ -189,14 +189,7 @@ class DataPlane : public Napi::ObjectWrap<DataPlane>, public dp::ChannelEvents {
     }
   }
 
-  void Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) {
-    Napi::Env env = Env();
-    try {
-      fn.MakeCallback(env.Global(), args, *context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
-    }
-  }
+  void Call(Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args) { CallFromEvent(fn, *context_, args); }
 
   static void Teardown(void* arg) { static_cast<DataPlane*>(arg)->Shutdown(); }
 
