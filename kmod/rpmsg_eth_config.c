@@ -226,8 +226,12 @@ bad:
 	return -EINVAL;
 }
 
-/* Parse the comma-separated entries of @list (channels or remote_addrs). */
-static int rpmsg_eth_config_list(const char *list, bool remote)
+/*
+ * Call @fn on each non-empty entry of the comma-separated @list with its
+ * position, until one fails.
+ */
+static int rpmsg_eth_config_each(const char *list, void *arg,
+				 int (*fn)(char *entry, u32 pos, void *arg))
 {
 	char *copy, *rest, *entry;
 	u32 pos = 0;
@@ -239,15 +243,21 @@ static int rpmsg_eth_config_list(const char *list, bool remote)
 	rest = copy;
 	while (!ret && (entry = strsep(&rest, ","))) {
 		entry = strim(entry);
-		if (!*entry)
-			continue;
-		if (remote)
-			ret = rpmsg_eth_config_remote(entry, pos++);
-		else
-			ret = rpmsg_eth_config_entry(entry, pos++);
+		if (*entry)
+			ret = fn(entry, pos++, arg);
 	}
 	kfree(copy);
 	return ret;
+}
+
+static int rpmsg_eth_config_channel_entry(char *entry, u32 pos, void *arg)
+{
+	return rpmsg_eth_config_entry(entry, pos);
+}
+
+static int rpmsg_eth_config_remote_entry(char *entry, u32 pos, void *arg)
+{
+	return rpmsg_eth_config_remote(entry, pos);
 }
 
 /* The device tree's rpmsg node, or NULL. */
@@ -286,6 +296,41 @@ static bool *rpmsg_eth_chan_flag(struct rpmsg_eth_chan *chan, size_t field)
 	return (bool *)((char *)chan + field);
 }
 
+struct rpmsg_eth_select {
+	const char *what;	/* the parameter's name, for errors */
+	size_t field;		/* byte offset of the channel's flag */
+	bool netdev_only;	/* only channels in netdev mode may be named */
+};
+
+/* Set the flag of the channel one entry of a select list names. */
+static int rpmsg_eth_config_select_entry(char *entry, u32 pos, void *arg)
+{
+	const struct rpmsg_eth_select *sel = arg;
+	struct rpmsg_eth_chan *chan;
+	unsigned int i;
+	u32 num;
+
+	if (kstrtou32(entry, 0, &num)) {
+		pr_err("%s: \"%s\" is not a channel-num (want all or NUM,NUM,...)\n",
+		       sel->what, entry);
+		return -EINVAL;
+	}
+	for (i = 0; i < rpmsg_eth_nr_chans; i++) {
+		chan = &rpmsg_eth_chans[i];
+		if (chan->num != num)
+			continue;
+		if (sel->netdev_only && !chan->netdev) {
+			pr_err("%s: channel %u is not in netdev mode\n",
+			       sel->what, num);
+			return -EINVAL;
+		}
+		*rpmsg_eth_chan_flag(chan, sel->field) = true;
+		return 0;
+	}
+	pr_err("%s: no channel %u is configured\n", sel->what, num);
+	return -EINVAL;
+}
+
 /*
  * The netdev or frag parameter @list ("all" or channel-nums "0,3,5") into
  * each channel's flag at byte offset @field; set @field only where the
@@ -294,12 +339,10 @@ static bool *rpmsg_eth_chan_flag(struct rpmsg_eth_chan *chan, size_t field)
 static int rpmsg_eth_config_select(const char *what, const char *list,
 				   size_t field, bool netdev_only)
 {
+	struct rpmsg_eth_select sel = { what, field, netdev_only };
 	struct rpmsg_eth_chan *chan;
-	char *copy, *rest, *entry;
 	unsigned int i;
 	bool all;
-	u32 num;
-	int ret = 0;
 
 	all = !strcmp(list, "all");
 	for (i = 0; i < rpmsg_eth_nr_chans; i++) {
@@ -308,37 +351,7 @@ static int rpmsg_eth_config_select(const char *what, const char *list,
 	}
 	if (all)
 		return 0;
-	copy = kstrdup(list, GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
-	rest = copy;
-	while (!ret && (entry = strsep(&rest, ","))) {
-		entry = strim(entry);
-		if (!*entry)
-			continue;
-		ret = -EINVAL;
-		if (kstrtou32(entry, 0, &num)) {
-			pr_err("%s: \"%s\" is not a channel-num (want all or NUM,NUM,...)\n",
-			       what, entry);
-			break;
-		}
-		for (i = 0; i < rpmsg_eth_nr_chans; i++) {
-			chan = &rpmsg_eth_chans[i];
-			if (chan->num != num)
-				continue;
-			if (netdev_only && !chan->netdev) {
-				pr_err("%s: channel %u is not in netdev mode\n",
-				       what, num);
-				break;
-			}
-			*rpmsg_eth_chan_flag(chan, field) = true;
-			ret = 0;
-		}
-		if (ret && i == rpmsg_eth_nr_chans)
-			pr_err("%s: no channel %u is configured\n", what, num);
-	}
-	kfree(copy);
-	return ret;
+	return rpmsg_eth_config_each(list, &sel, rpmsg_eth_config_select_entry);
 }
 
 /* netdev, frag, frag_mtu: the parameters, where set, win over the DT. */
@@ -407,7 +420,8 @@ int rpmsg_eth_config(void)
 		return -ENOMEM;
 
 	if (rpmsg_eth_channels_param && *rpmsg_eth_channels_param)
-		ret = rpmsg_eth_config_list(rpmsg_eth_channels_param, false);
+		ret = rpmsg_eth_config_each(rpmsg_eth_channels_param, NULL,
+					    rpmsg_eth_config_channel_entry);
 	else
 		ret = rpmsg_eth_config_from_dt();
 	if (!ret && !rpmsg_eth_nr_chans) {
@@ -415,7 +429,8 @@ int rpmsg_eth_config(void)
 		ret = -EINVAL;
 	}
 	if (!ret && rpmsg_eth_remote_addrs_param)
-		ret = rpmsg_eth_config_list(rpmsg_eth_remote_addrs_param, true);
+		ret = rpmsg_eth_config_each(rpmsg_eth_remote_addrs_param, NULL,
+					    rpmsg_eth_config_remote_entry);
 	if (!ret)
 		ret = rpmsg_eth_config_modes();
 	if (ret) {
