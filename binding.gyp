@@ -22,7 +22,8 @@
         "native/rtnetlink.cc",
         "native/sd_notify.cc",
         "native/ethtool_stats.cc",
-        "native/packet_socket.cc"
+        "native/packet_socket.cc",
+        "native/malloc_tuning.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

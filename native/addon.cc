@@ -53,6 +53,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSdNotify(env, exports);
   InitEthtoolStats(env, exports);
   InitPacketSocket(env, exports);
+  InitMallocTuning(env, exports);
   return exports;
 }
 

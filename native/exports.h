@@ -14,6 +14,7 @@ void InitRtnetlink(Napi::Env env, Napi::Object exports);
 void InitSdNotify(Napi::Env env, Napi::Object exports);
 void InitEthtoolStats(Napi::Env env, Napi::Object exports);
 void InitPacketSocket(Napi::Env env, Napi::Object exports);
+void InitMallocTuning(Napi::Env env, Napi::Object exports);
 
 // Argument helpers shared by the parts: they throw a TypeError naming `what` on bad input.
 int FdArg(const Napi::CallbackInfo& info, size_t index, const char* what);

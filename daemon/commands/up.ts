@@ -1,6 +1,7 @@
 // `rpmsg-eth up`: the daemon, in the foreground.
 import { Command, Option } from 'commander';
 import { CONFIG_ENV } from '../../src/config/locate.js';
+import { limitMallocRetention } from '../../src/native/index.js';
 import { parseListenSpec } from '../../src/metrics/server.js';
 import { CONTROL_ENV } from '../../src/control/protocol.js';
 import { LOG_FORMATS, LOG_LEVELS, LOG_LEVEL_ENV, createLogger, type LogFormat } from '../../src/log.js';
@@ -72,6 +73,8 @@ export function upCommand(): Command {
     )
     .action(async (deviceTree: string | undefined, o: Record<string, unknown>) => {
       const log = createLogger({ level: o.logLevel as string | undefined, format: o.logFormat as LogFormat | undefined });
+      // A process that runs for months: memory it frees goes back to the kernel (native/malloc_tuning.cc).
+      if (!limitMallocRetention()) log.debug('malloc thresholds left as they are (the C library is not glibc)');
       const systemd = new SystemdNotifier(log);
       // Fed from the event loop from the first moment: a start that wedges is caught too.
       systemd.startWatchdog();

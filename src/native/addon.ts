@@ -75,6 +75,7 @@ export interface NativeAddon {
   ) => NativePacketSocket;
   addressChange(name: string, netns: string, add: boolean, address: string, prefix: number): void;
   sdNotify(socketPath: string, state: string): void;
+  limitMallocRetention(): boolean;
   rpmsgEthInfo(fd: number): RpmsgEthInfo;
   rpmsgCreateEndpoint(ctrlFd: number, name: string, src: number, dst: number): void;
   rpmsgDestroyEndpoint(fd: number): void;

@@ -6,6 +6,7 @@ export { addressChange, linkState, type KernelLinkState, type KernelLinkStats } 
 export { ethtoolStats } from './ethtool-stats.js';
 export { PacketSocket, type PacketSocketEvents } from './packet-socket.js';
 export { sdNotify } from './sd-notify.js';
+export { limitMallocRetention } from './malloc-tuning.js';
 export { DataPlane, captureRecords, sharedRingCreate, type DataPlaneEvents, type DataPlaneOptions } from './data-plane.js';
 export {
   rpmsgEthInfo,
