@@ -598,21 +598,13 @@ static void remote_gone(void)
 	say("remote back: /dev/rpmsg-eth0..%d again, frames flow", EMU_NR - 1);
 }
 
-/* Unbind rpmsg_eth's devices under traffic; rmmod with a file open. */
-static void scenario_unbind_under_traffic(void)
+/* Unbind every rpmsg device rpmsg_eth is bound to. */
+static void unbind_all_eth(void)
 {
 	char name[256];
 	struct dirent *d;
-	pid_t pids[3];
 	DIR *dir;
-	int fd;
 
-	load_eth(NULL);
-	load_emu(NULL);
-	wait_devices(EMU_NR, 5000);
-	vx_up(0);
-	vx_up(1);
-	start_traffic(pids);
 	dir = opendir("/sys/bus/rpmsg/drivers/rpmsg_eth");
 	if (!dir)
 		fail("no /sys/bus/rpmsg/drivers/rpmsg_eth");
@@ -623,15 +615,39 @@ static void scenario_unbind_under_traffic(void)
 				fail("unbinding %s: %s", name, strerror(errno));
 		}
 	closedir(dir);
-	check_traffic_ended(pids, "unbind");
-	say("unbound under traffic: reader and writer got EPIPE");
-	/* bind again: the same devices come back */
+}
+
+/* Probe every rpmsg device again: drivers bind to what matches them. */
+static void probe_all_rpmsg(void)
+{
+	struct dirent *d;
+	DIR *dir;
+
 	dir = opendir("/sys/bus/rpmsg/devices");
 	while (dir && (d = readdir(dir)))
 		if (d->d_name[0] != '.')
 			write_text("/sys/bus/rpmsg/drivers_probe", d->d_name);
 	if (dir)
 		closedir(dir);
+}
+
+/* Unbind rpmsg_eth's devices under traffic; rmmod with a file open. */
+static void scenario_unbind_under_traffic(void)
+{
+	pid_t pids[3];
+	int fd;
+
+	load_eth(NULL);
+	load_emu(NULL);
+	wait_devices(EMU_NR, 5000);
+	vx_up(0);
+	vx_up(1);
+	start_traffic(pids);
+	unbind_all_eth();
+	check_traffic_ended(pids, "unbind");
+	say("unbound under traffic: reader and writer got EPIPE");
+	/* bind again: the same devices come back */
+	probe_all_rpmsg();
 	wait_devices(EMU_NR, 5000);
 	fd = open_dev(0, 0);
 	if (!rmmod("rpmsg_eth") || errno != EWOULDBLOCK)

@@ -629,12 +629,9 @@ static void scenario_netdev_ping(void)
 static void scenario_netdev_unbind_rmmod(void)
 {
 	long long sent, dead;
-	char name[256];
-	struct dirent *d;
 	pid_t flood_eth, flood_vx;
 	long tx;
 	int ns;
-	DIR *dir;
 
 	load_eth("netdev=all stall_ms=200");
 	load_emu(NULL);
@@ -649,16 +646,7 @@ static void scenario_netdev_unbind_rmmod(void)
 	sleep_ms(300);
 	set_stall(1);
 	nd_wait_carrier("rpmsg0", 0, 5000);
-	dir = opendir("/sys/bus/rpmsg/drivers/rpmsg_eth");
-	if (!dir)
-		fail("no /sys/bus/rpmsg/drivers/rpmsg_eth");
-	while ((d = readdir(dir)))
-		if (strchr(d->d_name, '.') && d->d_name[0] != '.') {
-			snprintf(name, sizeof(name), "%s", d->d_name);
-			if (write_text("/sys/bus/rpmsg/drivers/rpmsg_eth/unbind", name))
-				fail("unbinding %s: %s", name, strerror(errno));
-		}
-	closedir(dir);
+	unbind_all_eth();
 	set_stall(0);
 	nd_wait_carrier("rpmsg0", 0, 5000);
 	sleep_ms(200);
@@ -673,12 +661,7 @@ static void scenario_netdev_unbind_rmmod(void)
 		     tx, sent, dead);
 	say("unbound under traffic both ways, the remote stalled, then resumed: carrier off and stays off, the interfaces stay; tx_packets %ld = messages sent, %lld tx_drop_dead",
 	    tx, dead);
-	dir = opendir("/sys/bus/rpmsg/devices");
-	while (dir && (d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			write_text("/sys/bus/rpmsg/drivers_probe", d->d_name);
-	if (dir)
-		closedir(dir);
+	probe_all_rpmsg();
 	nd_wait_carrier("rpmsg0", 1, 5000);
 	nd_wait_carrier("rpmsg1", 1, 5000);
 	nd_link_to_ns("rpmsg1", ns);
