@@ -16,6 +16,7 @@ import { DaemonProcess, cliArgs, cliPath, lantaConfig } from '../helpers/daemon.
 import { links, nsExec, sh } from '../helpers/netns.js';
 import { useTestNamespaces } from '../helpers/test-namespaces.js';
 import { tool } from '../helpers/tools.js';
+import { until } from '../helpers/poll.js';
 
 const run = promisify(execFile);
 const LNX = 'rpe-nd-lnx';
@@ -45,16 +46,6 @@ function sysfs(ifname: string, name: string): number {
 
 async function ping(peer: string, count = 3): Promise<string> {
   return (await run('ip', ['netns', 'exec', LNX, 'ping', '-c', String(count), '-i', '0.2', '-W', '2', peer])).stdout;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** `up` that is expected to fail: its exit code and the last line of stderr. */

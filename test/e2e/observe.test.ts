@@ -10,6 +10,7 @@ import { DaemonProcess, cliArgs, lantaConfig } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
 import { tool } from '../helpers/tools.js';
 import type { StatusLine as StatusChannel } from '../../daemon/commands/status.js';
+import { until } from '../helpers/poll.js';
 
 const run = promisify(execFile);
 const LNX = 'rpe-t6o-lnx';
@@ -23,16 +24,6 @@ async function cli(daemon: DaemonProcess, args: string[]): Promise<string> {
 
 async function status(daemon: DaemonProcess): Promise<StatusChannel[]> {
   return (JSON.parse(await cli(daemon, ['status', '--json'])) as { channels: StatusChannel[] }).channels;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
