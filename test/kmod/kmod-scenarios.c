@@ -539,9 +539,17 @@ static void datapath(void)
 	say("%s transport: frames both ways on %d channels, counters exact", emu_transport, EMU_NR);
 }
 
-/* Readers, a writer and the remote's flood on channels 0 and 1. */
+/*
+ * rpmsg_eth and the emulator loaded, channels 0 and 1 up, then readers, a
+ * writer and the remote's flood on both.
+ */
 static void start_traffic(pid_t *pids)
 {
+	load_eth(NULL);
+	load_emu(NULL);
+	wait_devices(EMU_NR, 5000);
+	vx_up(0);
+	vx_up(1);
 	pids[0] = spawn("/tmp/hold0.out", "dev-hold", "/dev/rpmsg-eth0", NULL);
 	pids[1] = spawn("/tmp/flood1.out", "frame-xfer", "--iface", "vx1", "--dev",
 			"/dev/rpmsg-eth1", "--flood", "100000000", NULL);
@@ -577,11 +585,6 @@ static void remote_gone(void)
 {
 	pid_t pids[3];
 
-	load_eth(NULL);
-	load_emu(NULL);
-	wait_devices(EMU_NR, 5000);
-	vx_up(0);
-	vx_up(1);
 	start_traffic(pids);
 	if (rmmod(EMU))
 		fail("rmmod " EMU ": %s", strerror(errno));
@@ -637,11 +640,6 @@ static void scenario_unbind_under_traffic(void)
 	pid_t pids[3];
 	int fd;
 
-	load_eth(NULL);
-	load_emu(NULL);
-	wait_devices(EMU_NR, 5000);
-	vx_up(0);
-	vx_up(1);
 	start_traffic(pids);
 	unbind_all_eth();
 	check_traffic_ended(pids, "unbind");
