@@ -10,6 +10,8 @@
 //       heap after GC  1 MiB/hour  (--heap-bound)  ~1000 peer restarts and ~12 M frames an hour: a leak of
 //                                                   1 KiB per restart or 1 byte per 12 frames is caught
 //       RSS            4 MiB/hour  (--rss-bound)   native buffers and allocator slack on top of the heap
+//                                                   (the daemon fixes glibc's malloc thresholds for this:
+//                                                   native/malloc_tuning.cc)
 //     Short runs fit few points over a short span: the slope's standard error is printed with it, and
 //     only a run of 30 minutes or more can resolve these bounds.
 // Prints the figures as tables and exits non-zero, saying what failed, if any check fails. Creates its
