@@ -74,7 +74,8 @@ export function upCommand(): Command {
     .action(async (deviceTree: string | undefined, o: Record<string, unknown>) => {
       const log = createLogger({ level: o.logLevel as string | undefined, format: o.logFormat as LogFormat | undefined });
       // A process that runs for months: memory it frees goes back to the kernel (native/malloc_tuning.cc).
-      if (!limitMallocRetention()) log.debug('malloc thresholds left as they are (the C library is not glibc)');
+      const mallocLeft = limitMallocRetention();
+      if (mallocLeft) log.debug(`malloc thresholds left as they are: ${mallocLeft}`);
       const systemd = new SystemdNotifier(log);
       // Fed from the event loop from the first moment: a start that wedges is caught too.
       systemd.startWatchdog();

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusLine } from '../../daemon/commands/status.js';
 import { DaemonProcess, cliArgs, cliPath, lantaConfig } from '../helpers/daemon.js';
 import { links, nsExec, sh } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
 import { useTestNamespaces } from '../helpers/test-namespaces.js';
 import { tool } from '../helpers/tools.js';
-import { until } from '../helpers/poll.js';
 
 const run = promisify(execFile);
 const LNX = 'rpe-nd-lnx';

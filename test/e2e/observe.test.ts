@@ -8,11 +8,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, cliArgs, lantaConfig } from '../helpers/daemon.js';
 import { createTestNetns, deleteTestNetns, linkStats, requireRoot, sh } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
 import { tool } from '../helpers/tools.js';
 import type { StatusLine as StatusChannel } from '../../daemon/commands/status.js';
-import { until } from '../helpers/poll.js';
 
 const run = promisify(execFile);
+/** A peer's reachability changes with the health probes' interval and their misses. */
+const PEER_WAIT_MS = 20_000;
 const LNX = 'rpe-t6o-lnx';
 const VX = 'rpe-t6o-vx';
 const METRICS_PORT = 19464;
@@ -60,16 +62,20 @@ describe('health, metrics, capture and replay', () => {
     const up = await until('channel 2 peer reachable', async () => {
       const c = (await status(daemon)).find((s) => s.channel === 2);
       return c?.peer?.reachable === true ? c : undefined;
-    });
+    }, PEER_WAIT_MS);
     expect(up.peer?.rttMs).toBeGreaterThan(0);
     expect((await status(daemon)).find((s) => s.channel === 3)?.peer).toBeNull(); // health: false
 
     await cli(daemon, ['peer-restart', '2', '--down', '3s']);
-    await until('channel 2 peer unreachable', async () =>
-      (await status(daemon)).find((s) => s.channel === 2)?.peer?.reachable === false ? true : undefined,
+    await until(
+      'channel 2 peer unreachable',
+      async () => ((await status(daemon)).find((s) => s.channel === 2)?.peer?.reachable === false ? true : undefined),
+      PEER_WAIT_MS,
     );
-    await until('channel 2 peer reachable again', async () =>
-      (await status(daemon)).find((s) => s.channel === 2)?.peer?.reachable === true ? true : undefined,
+    await until(
+      'channel 2 peer reachable again',
+      async () => ((await status(daemon)).find((s) => s.channel === 2)?.peer?.reachable === true ? true : undefined),
+      PEER_WAIT_MS,
     );
     expect(daemon.lines.some((l) => /rpmsg2: peer 169.254.102.2 unreachable/.test(l.msg))).toBe(true);
     expect(daemon.lines.some((l) => /rpmsg2: peer 169.254.102.2 reachable/.test(l.msg))).toBe(true);
