@@ -1,5 +1,5 @@
 // limitMallocRetention (native/malloc_tuning.cc), in fresh Node.js processes and in the daemon's order:
-// first a freed 4 MiB block raises glibc's thresholds, then the call (or none), then a 3 MiB block is
+// first a freed 12 MiB block raises glibc's thresholds, then the call (or none), then an 8 MiB block is
 // allocated and freed. Without the call it stays resident (the control: the measurement sees it); with
 // the call it goes back to the kernel. Memory is Anonymous in /proc/self/smaps_rollup (exact, unlike
 // RssAnon), read once the process's ArrayBuffer memory shows the block freed. The trim threshold's part
@@ -38,10 +38,10 @@ async function allocateAndFree(bytes) {
   }
 }
 (async () => {
-  await allocateAndFree(4 << 20);
+  await allocateAndFree(12 << 20);
   const set = mode === 'limit' ? require(addonFile).limitMallocRetention() : null;
   const before = anon();
-  await allocateAndFree(3 << 20);
+  await allocateAndFree(8 << 20);
   process.stdout.write(JSON.stringify({ set, retained: anon() - before }));
 })();
 `;
@@ -63,8 +63,9 @@ describe('limitMallocRetention', () => {
     const limited = run('limit');
     expect(limited.set).toBe(true);
     if (!wide) return;
-    expect(run('default').retained).toBeGreaterThan(2 * MiB);
-    expect(limited.retained).toBeLessThan(0.5 * MiB);
+    // Both include what the garbage collections themselves leave (0.4-0.8 MiB, by Node.js version).
+    expect(run('default').retained).toBeGreaterThan(6 * MiB);
+    expect(limited.retained).toBeLessThan(2 * MiB);
   });
 
   it("leaves the thresholds to an operator's environment (MALLOC_*_THRESHOLD_, GLIBC_TUNABLES), saying so", () => {
